@@ -1,0 +1,417 @@
+"""
+The explainer, as data: an Article told as a lead and ordered QuestionSections, with Quotes by
+Speakers and citations of Sources. The article's list of sources is derived from its citations.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import Truncator, slugify
+from taggit.managers import TaggableManager
+
+from .richtext import RichTextField, html_to_text
+
+http_url = URLValidator(schemes=["http", "https"])
+
+
+class HttpURLField(models.URLField):
+    """A web address: http or https only, and one typed without a scheme is taken as https."""
+
+    default_validators = [http_url]
+
+    def formfield(self, **kwargs):
+        return super().formfield(**{"assume_scheme": "https", **kwargs})
+
+
+class Author(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    bio = models.TextField(blank=True, help_text="One or two sentences shown on the author page.")
+    photo = models.ImageField(upload_to="authors/", blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="author_profile",
+        help_text="The staff account of this author, if they have one. Guest and agency writers "
+        "have none.",
+    )
+
+    class Meta:
+        ordering = ("name",)
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("explainers:author", kwargs={"slug": self.slug})
+
+
+class Speaker(models.Model):
+    """A person quoted in explainers, shared across articles so their quotes can be found."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    usual_role = models.CharField(
+        max_length=200, blank=True, help_text='For example "President of Belarus".'
+    )
+
+    class Meta:
+        ordering = ("name",)
+
+    def __str__(self):
+        return self.name
+
+
+class Source(models.Model):
+    class Kind(models.TextChoices):
+        AGENCY = "agency", "News agency"
+        REPORT = "report", "Report"
+        STATEMENT = "statement", "Official statement"
+        PUBLICATION = "publication", "Publication"
+        OTHER = "other", "Other"
+
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.OTHER)
+    url = HttpURLField(max_length=500, blank=True)
+    publisher = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ("name",)
+        constraints = [
+            models.UniqueConstraint(fields=("name", "url"), name="unique_source_name_url"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.publisher})" if self.publisher else self.name
+
+
+class ArticleQuerySet(models.QuerySet):
+    def published(self):
+        """What readers may see. The one place this rule is written; see Article.is_published."""
+        return self.filter(status=Article.Status.PUBLISHED, published_at__lte=timezone.now())
+
+    def visible_to(self, user):
+        """Staff who may change articles also see drafts and scheduled ones (with a banner)."""
+        if user.has_perm("explainers.change_article"):
+            return self.all()
+        return self.published()
+
+    def for_listing(self):
+        return self.prefetch_related(
+            models.Prefetch("bylines", queryset=Byline.objects.select_related("author"))
+        )
+
+    def for_page(self):
+        """Everything the article page shows, in a fixed number of queries whatever its size."""
+        return self.for_listing().prefetch_related(
+            "tags",
+            "lead_sources",
+            models.Prefetch(
+                "sections", queryset=QuestionSection.objects.prefetch_related("sources")
+            ),
+            models.Prefetch("quotes", queryset=Quote.objects.select_related("speaker", "source")),
+        )
+
+
+class Article(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+
+    kicker = models.CharField(
+        max_length=40, blank=True, default="Explainer", help_text="The label above the headline."
+    )
+    headline = models.CharField(max_length=200)
+    slug = models.SlugField(
+        max_length=200, unique=True, help_text="The last part of the article's address."
+    )
+    dek = models.CharField(
+        "summary",
+        max_length=300,
+        blank=True,
+        help_text="One sentence under the headline; also the page's description in search results.",
+    )
+    lead = RichTextField(blank=True, help_text="The opening paragraphs, before the first question.")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    published_at = models.DateTimeField(
+        "publication date",
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text="Readers see a published article from this moment on; a future date schedules it.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    authors = models.ManyToManyField(Author, through="Byline", related_name="articles", blank=True)
+    hero_image = models.ImageField(
+        "hero photo",
+        upload_to="heroes/%Y/%m/",
+        blank=True,
+        width_field="hero_width",
+        height_field="hero_height",
+    )
+    hero_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    hero_height = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    hero_alt = models.CharField(
+        "alt text",
+        max_length=300,
+        blank=True,
+        help_text="What the photo shows, for readers who cannot see it.",
+    )
+    hero_caption = models.CharField("caption", max_length=500, blank=True)
+    hero_credit = models.CharField(
+        "credit", max_length=200, blank=True, help_text='For example "Sergei Grits / AP / TASS".'
+    )
+    contributed_by = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text='Shown as "AFP contributed reporting." at the foot of the article.',
+    )
+    original_url = HttpURLField(
+        "original URL",
+        max_length=500,
+        blank=True,
+        help_text="Where the article first appeared, if elsewhere. Used as the canonical link.",
+    )
+    lead_sources = models.ManyToManyField(
+        Source,
+        blank=True,
+        related_name="lead_citations",
+        verbose_name="sources cited in the lead",
+    )
+    tags = TaggableManager(blank=True)
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("-published_at", "-id")
+        get_latest_by = "published_at"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(published_at__isnull=False),
+                name="published_article_has_date",
+                violation_error_message="A published article needs a publication date.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.headline
+
+    def get_absolute_url(self):
+        if self.published_at is None:
+            return reverse("explainers:preview", kwargs={"pk": self.pk})
+        day = timezone.localtime(self.published_at).date()
+        return reverse(
+            "explainers:article",
+            kwargs={"year": day.year, "month": day.month, "day": day.day, "slug": self.slug},
+        )
+
+    def is_published(self):
+        """Mirrors ArticleQuerySet.published() for an article already in hand."""
+        return (
+            self.status == self.Status.PUBLISHED
+            and self.published_at is not None
+            and self.published_at <= timezone.now()
+        )
+
+    @property
+    def is_updated(self):
+        """Whether the article changed noticeably after it was published."""
+        return bool(self.published_at and self.updated_at - self.published_at > timedelta(hours=1))
+
+    def publish_problems(self):
+        """Everything that stops this article, as saved, from being published."""
+        return (
+            article_problems(self)
+            + section_problems((s.question, s.answer) for s in self.sections.all())
+            + quote_problems((q.text, q.speaker_id) for q in self.quotes.all())
+        )
+
+    def cited_sources(self):
+        """Every source the lead, the answers and the quotes cite, in order of first citation."""
+        quotes = list(self.quotes.all())
+        groups = [list(self.lead_sources.all())]
+        groups.append([q.source for q in quotes if q.section_id is None and q.source])
+        for section in self.sections.all():
+            groups.append(list(section.sources.all()))
+            groups.append([q.source for q in quotes if q.section_id == section.pk and q.source])
+        seen, ordered = set(), []
+        for source in (s for group in groups for s in group):
+            if source.pk not in seen:
+                seen.add(source.pk)
+                ordered.append(source)
+        return ordered
+
+
+class Byline(models.Model):
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="bylines")
+    author = models.ForeignKey(Author, on_delete=models.PROTECT, related_name="bylines")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ("position", "id")
+        constraints = [
+            models.UniqueConstraint(fields=("article", "author"), name="unique_byline_author"),
+        ]
+
+    def __str__(self):
+        return str(self.author)
+
+
+# Ids the article page itself uses; a question's anchor must not take one of them.
+RESERVED_ANCHORS = {"main", "content", "contents", "sources", "tags", "top"}
+
+
+class QuestionSection(models.Model):
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="sections")
+    position = models.PositiveSmallIntegerField(default=0)
+    question = models.CharField(max_length=300)
+    anchor = models.SlugField(
+        max_length=80,
+        blank=True,
+        help_text="The question's link, #anchor. Made from the question when first saved and kept "
+        "when the question changes, so links shared by readers keep working.",
+    )
+    answer = RichTextField(blank=True)
+    sources = models.ManyToManyField(
+        Source, blank=True, related_name="section_citations", verbose_name="sources cited"
+    )
+
+    class Meta:
+        ordering = ("position", "id")
+        verbose_name = "question section"
+        constraints = [
+            models.UniqueConstraint(
+                fields=("article", "position"),
+                name="unique_section_position",
+                violation_error_message="Two questions of this article have the same position.",
+            ),
+            models.UniqueConstraint(
+                fields=("article", "anchor"),
+                name="unique_section_anchor",
+                violation_error_message="Two questions of this article have the same anchor.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.question
+
+    def save(self, *args, **kwargs):
+        if not self.anchor:
+            self.anchor = self.unique_anchor()
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return f"{self.article.get_absolute_url()}#{self.anchor}"
+
+    def unique_anchor(self):
+        base = slugify(self.question)[:70].strip("-") or "question"
+        if base in RESERVED_ANCHORS:
+            base = f"{base}-question"
+        taken = set(
+            QuestionSection.objects.filter(article_id=self.article_id)
+            .exclude(pk=self.pk)
+            .values_list("anchor", flat=True)
+        )
+        anchor, n = base, 2
+        while anchor in taken:
+            anchor, n = f"{base}-{n}", n + 1
+        return anchor
+
+
+class Quote(models.Model):
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="quotes")
+    section = models.ForeignKey(
+        QuestionSection,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="quotes",
+        help_text="The question whose answer holds the quote. Empty: the lead.",
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+    after_paragraph = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Show the quote after this paragraph of the answer (0: before the first). "
+        "Empty: after the last paragraph.",
+    )
+    text = models.TextField(help_text="The speaker's words, without quotation marks.")
+    speaker = models.ForeignKey(
+        Speaker, on_delete=models.PROTECT, null=True, blank=True, related_name="quotes"
+    )
+    speaker_role = models.CharField(
+        "role at the time",
+        max_length=200,
+        blank=True,
+        help_text='The speaker\'s role when they said it, e.g. "Belarusian Defense Minister".',
+    )
+    source = models.ForeignKey(
+        Source,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="quotes",
+        help_text='Where the quote was reported, e.g. "according to state news agency Belta".',
+    )
+    said_on = models.DateField(null=True, blank=True)
+    context = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text='For example "during a meeting with security officials".',
+    )
+
+    class Meta:
+        ordering = ("position", "id")
+
+    def __str__(self):
+        return Truncator(self.text).chars(60)
+
+    def clean(self):
+        if self.section_id and self.article_id and self.section.article_id != self.article_id:
+            raise ValidationError({"section": "This question belongs to another article."})
+
+
+# The publish checks. Each takes plain values so the admin can run it on unsaved form data and
+# Article.publish_problems() on saved rows: one set of rules for both.
+
+
+def article_problems(article, check_date=True):
+    problems = []
+    if check_date and not article.published_at:
+        problems.append("Set a publication date.")
+    if article.hero_image:
+        if not article.hero_alt.strip():
+            problems.append("The hero photo needs alt text.")
+        if not article.hero_credit.strip():
+            problems.append("The hero photo needs a credit.")
+    return problems
+
+
+def section_problems(sections):
+    """`sections`: (question, answer) pairs in order."""
+    sections = list(sections)
+    if not sections:
+        return ["Add at least one question section."]
+    return [
+        f"Question {n} (“{question}”) has no answer."
+        for n, (question, answer) in enumerate(sections, start=1)
+        if not html_to_text(answer)
+    ]
+
+
+def quote_problems(quotes):
+    """`quotes`: (text, speaker) pairs in order; a missing speaker is None."""
+    return [
+        f"Quote {n} (“{Truncator(text).chars(50)}”) has no speaker."
+        for n, (text, speaker) in enumerate(quotes, start=1)
+        if not speaker
+    ]

@@ -1,0 +1,101 @@
+import datetime
+import io
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+from PIL import Image
+
+from explainers.models import Article, Author, Byline, QuestionSection, Quote, Speaker
+
+REFERENCE_FILE = (
+    Path(__file__).resolve().parent.parent
+    / "explainers/demo/explainer-belarus-russia-joint-military-group.txt"
+)
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """Uploads and generated images go to a throw-away folder, never the project's media/."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def reference_text():
+    return REFERENCE_FILE.read_text(encoding="utf-8")
+
+
+def jpeg_upload(name="hero.jpg", size=(64, 36)):
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (120, 20, 30)).save(buffer, "JPEG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/jpeg")
+
+
+def make_article(sections=2, quotes_per_section=1, **overrides):
+    """A published explainer with `sections` answered questions, each with quotes by a speaker."""
+    fields = {
+        "headline": "What is the Union State?",
+        "slug": "what-is-the-union-state",
+        "dek": "A treaty from 1999, explained.",
+        "lead": "<p>The lead paragraph.</p>",
+        "status": Article.Status.PUBLISHED,
+        "published_at": timezone.now() - datetime.timedelta(days=1),
+    }
+    fields.update(overrides)
+    article = Article.objects.create(**fields)
+    author, _ = Author.objects.get_or_create(
+        slug="james-beardsworth", defaults={"name": "James Beardsworth"}
+    )
+    Byline.objects.create(article=article, author=author)
+    speaker, _ = Speaker.objects.get_or_create(
+        slug="victor-khrenin", defaults={"name": "Victor Khrenin"}
+    )
+    for n in range(1, sections + 1):
+        section = QuestionSection.objects.create(
+            article=article,
+            position=n,
+            question=f"Question number {n}?",
+            answer=f"<p>Answer {n}.</p>",
+        )
+        for q in range(quotes_per_section):
+            Quote.objects.create(
+                article=article,
+                section=section,
+                position=q,
+                text=f"Words {n}.{q}",
+                speaker=speaker,
+                speaker_role="Belarusian Defense Minister",
+            )
+    return article
+
+
+@pytest.fixture
+def editor(django_user_model):
+    """A staff member who may write and publish articles, but is not a superuser."""
+    user = django_user_model.objects.create_user("editor", password="pw-editor-1", is_staff=True)
+    codenames = [
+        f"{action}_{model}"
+        for action in ("add", "change", "delete", "view")
+        for model in (
+            "article",
+            "questionsection",
+            "quote",
+            "byline",
+            "author",
+            "speaker",
+            "source",
+        )
+    ]
+    user.user_permissions.set(
+        Permission.objects.filter(content_type__app_label="explainers", codename__in=codenames)
+    )
+    return user
+
+
+@pytest.fixture
+def editor_client(client, editor):
+    client.force_login(editor)
+    return client

@@ -1,0 +1,241 @@
+import datetime
+
+import pytest
+from bs4 import BeautifulSoup
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from explainers.models import Article, Quote, Source
+from tests.conftest import make_article
+
+pytestmark = pytest.mark.django_db
+
+NOW = timezone.now()
+
+
+def page(response):
+    return BeautifulSoup(response.content, "html.parser")
+
+
+@pytest.fixture
+def demo(db):
+    call_command("load_demo", verbosity=0)
+    return Article.objects.get()
+
+
+# Visibility: draft/published × past/future × anonymous/staff.
+
+
+@pytest.mark.parametrize(
+    "status, when, as_staff, expected",
+    [
+        ("published", "past", False, 200),
+        ("published", "past", True, 200),
+        ("published", "future", False, 404),
+        ("published", "future", True, 200),
+        ("draft", "past", False, 404),
+        ("draft", "past", True, 200),
+        ("draft", "future", False, 404),
+        ("draft", "future", True, 200),
+    ],
+)
+def test_who_sees_an_article(client, editor, status, when, as_staff, expected):
+    offset = datetime.timedelta(days=-1 if when == "past" else 1)
+    article = make_article(status=status, published_at=NOW + offset)
+    if as_staff:
+        client.force_login(editor)
+    response = client.get(article.get_absolute_url())
+    assert response.status_code == expected
+    if expected == 200:
+        banner = page(response).select_one(".preview-banner")
+        assert (banner is not None) is (not article.is_published())
+
+
+def test_staff_see_a_draft_with_a_clear_banner_and_it_is_not_cached(editor_client):
+    article = make_article(status="draft")
+    response = editor_client.get(article.get_absolute_url())
+    assert "Draft — not public" in page(response).select_one(".preview-banner").text
+    assert "no-cache" in response["Cache-Control"]
+    assert page(response).select_one('meta[name="robots"]')["content"] == "noindex"
+
+
+def test_a_scheduled_article_says_when_it_goes_public(editor_client):
+    article = make_article(published_at=NOW + datetime.timedelta(days=2))
+    response = editor_client.get(article.get_absolute_url())
+    assert "Scheduled for" in page(response).select_one(".preview-banner").text
+
+
+def test_a_dateless_draft_is_previewed_by_staff_only(client, editor):
+    article = make_article(status="draft", published_at=None)
+    url = reverse("explainers:preview", kwargs={"pk": article.pk})
+    assert client.get(url).status_code == 404
+    client.force_login(editor)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert "Draft — not public" in response.content.decode()
+
+
+def test_the_preview_address_of_a_published_article_redirects_to_it(client):
+    article = make_article()
+    response = client.get(reverse("explainers:preview", kwargs={"pk": article.pk}))
+    assert response.status_code == 301
+    assert response["Location"] == article.get_absolute_url()
+
+
+def test_a_wrong_date_in_the_address_redirects_permanently_to_the_right_one(client):
+    article = make_article(published_at=datetime.datetime(2022, 10, 11, 12, tzinfo=datetime.UTC))
+    for wrong in ("/2022/10/12/", "/2021/1/1/", "/2022/99/99/"):
+        response = client.get(f"{wrong}{article.slug}/")
+        assert response.status_code == 301
+        assert response["Location"] == "/2022/10/11/what-is-the-union-state/"
+
+
+def test_an_unknown_slug_is_not_found(client):
+    assert client.get("/2022/10/11/no-such-explainer/").status_code == 404
+
+
+# The article page.
+
+
+def test_the_demo_explainer_page_has_the_explainer_layout(client, demo):
+    response = client.get(demo.get_absolute_url())
+    assert response.status_code == 200
+    html = page(response)
+    assert html.select_one("p.kicker").text == "Explainer"
+    assert html.h1.text == "Is the Belarus-Russia ‘Joint Military Group’ a Threat to Ukraine?"
+    assert html.select_one(".byline").text.strip() == "By James Beardsworth"
+    assert html.select_one(".dateline time")["datetime"].startswith("2022-10-11")
+    assert html.select_one(".dateline").text.strip() == "October 11, 2022"
+    figure = html.select_one("figure.hero")
+    assert figure.img["alt"] and figure.img["width"] == "1600"
+    assert figure.figcaption.select_one(".credit").text == "Sergei Grits / AP / TASS"
+    questions = [h.text for h in html.select("section.question > h2")]
+    assert questions == [
+        "What is Russia and Belarus' Union State alliance?",
+        "How many troops will be assembled?",
+        "Where will they go and what will they do?",
+        "What has been Ukraine's response?",
+        "Could this be the start of a wider Belarusian war with Ukraine?",
+    ]
+    # Every entry of "In this explainer" jumps to its question.
+    toc = html.select("nav.toc a")
+    assert [a.text for a in toc] == questions
+    for link in toc:
+        target = html.find(id=link["href"][1:])
+        assert target.name == "section" and target.h2.text == link.text
+    quotes = html.select("figure.quote")
+    assert [q.select_one(".speaker").text for q in quotes] == [
+        "Alexander Lukashenko",
+        "Alexander Lukashenko",
+        "Victor Khrenin",
+        "Volodymyr Zelensky",
+    ]
+    assert quotes[2].select_one(".role").text == "Belarusian Defense Minister"
+    assert all(q.blockquote.text.strip() for q in quotes)
+    assert quotes[0].cite.text == "Belta"
+    assert html.select_one(".contributed").text == "AFP contributed reporting."
+    assert [li.contents[0].strip() for li in html.select(".sources li")] == [
+        "Belta",
+        "International Center for Security and Defense",
+    ]
+    assert html.select_one('link[rel="canonical"]')["href"].startswith(
+        "https://www.themoscowtimes.com/2022/10/11/"
+    )
+    assert {a.text for a in html.select(".tags a")} >= {"Belarus", "Ukraine"}
+
+
+def test_an_updated_article_shows_when_it_was_updated(client):
+    article = make_article(published_at=NOW - datetime.timedelta(days=3))
+    html = page(client.get(article.get_absolute_url()))
+    times = html.select(".dateline time")
+    assert len(times) == 2 and "Updated" in html.select_one(".dateline").text
+
+
+def test_a_script_in_a_body_never_reaches_the_page(client):
+    article = make_article(lead='<p>Lead</p><script>alert("lead")</script>')
+    section = article.sections.first()
+    section.answer = (
+        '<p><img src=x onerror="alert(1)">Answer<a href="javascript:alert(2)">x</a></p>'
+    )
+    section.save()
+    Quote.objects.filter(section=section).update(text='<script>alert("quote")</script>')
+    content = client.get(article.get_absolute_url()).content.decode()
+    assert "<script" not in content
+    assert "onerror" not in content
+    assert "javascript:" not in content
+    assert "&lt;script&gt;alert(&quot;quote&quot;)&lt;/script&gt;" in content
+
+
+def test_quotes_sit_after_the_paragraph_they_name(client):
+    article = make_article(sections=1, quotes_per_section=0)
+    section = article.sections.get()
+    section.answer = "<p>First.</p><p>Second.</p>"
+    section.save()
+    Quote.objects.create(article=article, section=section, text="Between", after_paragraph=1)
+    Quote.objects.create(article=article, section=section, text="At the end")
+    html = page(client.get(article.get_absolute_url()))
+    blocks = [
+        child.get_text(" ", strip=True)[:10]
+        for child in html.select_one("section.question").children
+        if getattr(child, "name", None) in ("p", "figure")
+    ]
+    assert blocks == ["First.", "Between", "Second.", "At the end"]
+
+
+def queries_for(client, article):
+    with CaptureQueriesContext(connection) as context:
+        assert client.get(article.get_absolute_url()).status_code == 200
+    return len(context.captured_queries)
+
+
+def test_the_article_page_costs_the_same_queries_whatever_its_size(client):
+    small = make_article(sections=5, quotes_per_section=1)
+    large = make_article(slug="large", sections=40, quotes_per_section=2)
+    source = Source.objects.create(name="Belta", kind="agency")
+    for article in (small, large):
+        article.tags.add("Belarus", "Russia")
+        article.lead_sources.add(source)
+        for section in article.sections.all():
+            section.sources.add(source)
+        article.quotes.update(source=source)
+    assert large.quotes.count() == 80
+    assert queries_for(client, small) == queries_for(client, large) <= 7
+
+
+# Listings.
+
+
+def test_home_lists_only_published_explainers_newest_first(client):
+    make_article(slug="older", headline="Older", published_at=NOW - datetime.timedelta(days=5))
+    make_article(slug="newer", headline="Newer", published_at=NOW - datetime.timedelta(days=1))
+    make_article(slug="draft", headline="Draft", status="draft")
+    make_article(slug="future", headline="Future", published_at=NOW + datetime.timedelta(days=1))
+    html = page(client.get("/"))
+    assert [a.text for a in html.select(".card-headline a")] == ["Newer", "Older"]
+
+
+def test_home_paginates_and_ignores_a_bad_page_number(client, settings):
+    settings.NEWSROOM_ARTICLES_PER_PAGE = 2
+    for n in range(3):
+        make_article(
+            slug=f"a{n}", headline=f"A{n}", published_at=NOW - datetime.timedelta(days=n + 1)
+        )
+    assert len(page(client.get("/?page=2")).select(".card")) == 1
+    assert client.get("/?page=oops").status_code == 200
+    assert client.get("/?page=999").status_code == 200
+
+
+def test_author_and_tag_pages_list_their_published_explainers(client, demo):
+    make_article(slug="draft", headline="Secret draft", status="draft").tags.add("Belarus")
+    author_page = client.get("/authors/james-beardsworth/")
+    tag_page = client.get("/tags/belarus/")
+    for response in (author_page, tag_page):
+        headlines = [a.text for a in page(response).select(".card-headline a")]
+        assert headlines == [demo.headline]
+    assert page(author_page).h1.text == "James Beardsworth"
+    assert page(tag_page).h1.text == "Belarus"
+    assert client.get("/tags/no-such-tag/").status_code == 404
+    assert client.get("/authors/nobody/").status_code == 404
