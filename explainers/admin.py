@@ -66,11 +66,23 @@ class ArticleChildFormSet(BaseInlineFormSet):
 
 class SectionFormSet(ArticleChildFormSet):
     def clean(self):
+        # Positions are settled before the inherited uniqueness check, so that new questions
+        # left at 0 are placed rather than reported as duplicates.
+        if not any(self.errors):
+            self.place_new_questions()
         super().clean()
-        if any(self.errors):
+        if any(self.errors) or not self.publishing():
             return
+        problems = section_problems(
+            (f.cleaned_data["question"], sanitize_html(f.cleaned_data.get("answer", "")))
+            for f in self.live_forms()
+        )
+        if problems:
+            raise ValidationError(["Cannot publish: " + p for p in problems])
+
+    def place_new_questions(self):
+        """New questions left at position 0 go to the end, in the order they were typed."""
         live = self.live_forms()
-        # New questions left at position 0 go to the end, in the order they were typed.
         last = max((f.cleaned_data["position"] for f in live), default=0)
         for form in self.forms:
             if form in live and not form.instance.pk and not form.cleaned_data.get("position"):
@@ -83,14 +95,6 @@ class SectionFormSet(ArticleChildFormSet):
                 f"Two questions have the same position ({', '.join(map(str, duplicates))}); "
                 "give each question its own number."
             )
-        if self.publishing():
-            live = self.live_forms()
-            problems = section_problems(
-                (f.cleaned_data["question"], sanitize_html(f.cleaned_data.get("answer", "")))
-                for f in live
-            )
-            if problems:
-                raise ValidationError(["Cannot publish: " + p for p in problems])
 
     def save_existing_objects(self, commit=True):
         if commit:

@@ -106,7 +106,8 @@ DATE_PATTERNS = [
     (re.compile(r"^(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})$"), "numeric"),
 ]
 TERMINAL = tuple(".!?:;”\"’')»…>]")
-LINK = re.compile(r"\[([^\]\n]+)\]\(([^)\s]*)\)")
+# [words](address); the address may hold spaces or one level of parentheses, as hostile ones do.
+LINK = re.compile(r"\[([^\]\n]+)\]\(\s*((?:[^()\n]|\([^()\n]*\))*?)\s*\)")
 BOLD = re.compile(r"\*\*(.+?)\*\*")
 QUOTED = re.compile(r"“([^”]*)”|\"([^\"]*)\"")
 SPEECH_VERBS = r"said|says|told|added|stated|wrote|warned|insisted|explained"

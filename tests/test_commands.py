@@ -1,0 +1,56 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from PIL import Image
+
+from explainers.models import Article, QuestionSection, Quote, Source, Speaker
+
+pytestmark = pytest.mark.django_db
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def test_load_demo_publishes_the_reference_explainer_with_a_hero_image(client, capsys):
+    call_command("load_demo")
+    assert "Published the demo explainer at /2022/10/11/" in capsys.readouterr().out
+    article = Article.objects.published().get()
+    assert article.publish_problems() == []
+    assert article.sections.count() == 5 and article.quotes.count() == 4
+    with Image.open(article.hero_image.path) as image:
+        assert image.format == "JPEG" and image.size == (1600, 900)
+    assert article.hero_alt and article.hero_credit == "Sergei Grits / AP / TASS"
+    assert not article.is_updated
+    assert client.get("/").status_code == 200
+    assert article.headline in client.get("/").content.decode()
+
+
+def test_load_demo_a_second_time_changes_nothing(capsys):
+    call_command("load_demo", verbosity=0)
+    article = Article.objects.get()
+    counts = [m.objects.count() for m in (Article, QuestionSection, Quote, Speaker, Source)]
+    call_command("load_demo")
+    assert "already loaded; nothing to do" in capsys.readouterr().out
+    assert [m.objects.count() for m in (Article, QuestionSection, Quote, Speaker, Source)] == counts
+    again = Article.objects.get()
+    assert (again.updated_at, again.hero_image.name) == (
+        article.updated_at,
+        article.hero_image.name,
+    )
+
+
+def test_a_bad_file_exits_non_zero_with_the_line_and_no_traceback(tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_text("Explainer: A headline\n\nFebruary 30, 2022\n\nWhat?\n\nAnswer.\n")
+    result = subprocess.run(
+        [sys.executable, "manage.py", "import_explainer", str(bad)],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "line 3: “February 30, 2022” is not a date that exists" in result.stderr
+    assert "Traceback" not in result.stderr
