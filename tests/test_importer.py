@@ -231,6 +231,7 @@ def test_a_missing_byline_and_date_are_reported_not_fatal():
         "data:text/html;base64,PHNjcmlwdD4=",
         "vbscript:msgbox",
     ],
+    ids=["plain", "mixed-case", "leading-space", "tab", "entity", "data", "vbscript"],
 )
 def test_dangerous_links_never_survive_as_links(url):
     parsed = parse_explainer(SMALL.replace("A treaty signed", f"A [treaty]({url}) signed"))
@@ -280,6 +281,19 @@ def test_real_links_are_kept_and_raw_html_is_escaped():
             "the original URL “ftp://example.com/x” is not an http:// or https:// address",
         ),
         (b"Just a headline\n\nAnd a paragraph.\n", "no question headings found"),
+    ],
+    ids=[
+        "empty",
+        "only-whitespace",
+        "binary",
+        "not-utf8",
+        "control-character",
+        "headline-too-long",
+        "date-that-does-not-exist",
+        "question-without-answer",
+        "question-twice",
+        "original-url-not-http",
+        "no-questions",
     ],
 )
 @pytest.mark.django_db
