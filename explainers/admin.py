@@ -1,11 +1,35 @@
+"""
+The newsroom's admin: one Article page holding the whole explainer, with the newsroom's rules.
+
+Roles (see the setup_roles command): reporters write and edit their own drafts and submit them for
+review; editors, who hold the `explainers.publish_article` permission, edit everything and
+publish, schedule and unpublish. Every rule is enforced here on the server — querysets, form
+fields, permissions and actions — so a forged form cannot get around it.
+"""
+
+import datetime
+import difflib
 from types import SimpleNamespace
 
+import reversion
 from django import forms
-from django.contrib import admin
-from django.core.exceptions import ValidationError
-from django.db.models import Count, F, Prefetch
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
+from django.contrib.admin.widgets import AdminSplitDateTime
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Count, F, Prefetch, Q
+from django.forms.formsets import all_valid
 from django.forms.models import BaseInlineFormSet
+from django.http import Http404, HttpResponseNotAllowed
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.dateformat import format as format_date
 from django.utils.html import format_html
+from reversion.admin import VersionAdmin
+from reversion.models import Version
 
 from .models import (
     Article,
@@ -13,17 +37,33 @@ from .models import (
     Byline,
     QuestionSection,
     Quote,
+    ShareLink,
     Source,
     Speaker,
+    UpdateNote,
     article_problems,
     quote_problems,
     section_problems,
 )
-from .richtext import sanitize_html
+from .richtext import html_to_text, sanitize_html, split_blocks
+from .views import render_article
 
 # Rows whose position changes are moved this far out of the way first, so that swapping two
 # questions never trips the unique (article, position) constraint half-way through the save.
 PARKING_OFFSET = 10000
+
+
+def can_publish(user):
+    return user.has_perm("explainers.publish_article")
+
+
+def owns(user, article):
+    """A reporter's own article: one they created, or whose byline names their author profile."""
+    return article.created_by_id == user.pk or article.bylines.filter(author__user=user).exists()
+
+
+def display_name(user):
+    return (user.get_full_name() or user.get_username()) if user else "Someone"
 
 
 @admin.register(Author)
@@ -48,6 +88,9 @@ class SourceAdmin(admin.ModelAdmin):
     search_fields = ("name", "publisher", "url")
 
 
+# Inlines. Each part of an article may be changed only by someone who may change the article.
+
+
 class ArticleChildFormSet(BaseInlineFormSet):
     def live_forms(self):
         """The rows that will exist after the save, in the order readers will see them."""
@@ -62,6 +105,14 @@ class ArticleChildFormSet(BaseInlineFormSet):
 
     def publishing(self):
         return self.instance.status == Article.Status.PUBLISHED
+
+    def limit_to_own_sections(self, form):
+        """A quote or note may only point at one of this article's own questions."""
+        form.fields["section"].queryset = (
+            QuestionSection.objects.filter(article=self.instance)
+            if self.instance.pk
+            else QuestionSection.objects.none()
+        )
 
 
 class SectionFormSet(ArticleChildFormSet):
@@ -113,12 +164,7 @@ class SectionFormSet(ArticleChildFormSet):
 class QuoteFormSet(ArticleChildFormSet):
     def add_fields(self, form, index):
         super().add_fields(form, index)
-        # A quote may only sit in one of this article's own questions.
-        form.fields["section"].queryset = (
-            QuestionSection.objects.filter(article=self.instance)
-            if self.instance.pk
-            else QuestionSection.objects.none()
-        )
+        self.limit_to_own_sections(form)
 
     def clean(self):
         super().clean()
@@ -132,7 +178,31 @@ class QuoteFormSet(ArticleChildFormSet):
             raise ValidationError(["Cannot publish: " + p for p in problems])
 
 
-class BylineInline(admin.TabularInline):
+class NoteFormSet(ArticleChildFormSet):
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        self.limit_to_own_sections(form)
+
+
+class ArticlePartInline:
+    """Inline rows follow the article's own permission: a read-only article has read-only parts."""
+
+    def article_allows(self, request, obj):
+        if obj is None:
+            return True
+        return self.admin_site.get_model_admin(Article).has_change_permission(request, obj)
+
+    def has_add_permission(self, request, obj):
+        return super().has_add_permission(request, obj) and self.article_allows(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self.article_allows(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self.article_allows(request, obj)
+
+
+class BylineInline(ArticlePartInline, admin.TabularInline):
     model = Byline
     extra = 1
     autocomplete_fields = ("author",)
@@ -140,15 +210,36 @@ class BylineInline(admin.TabularInline):
     verbose_name_plural = "byline (authors in order)"
 
 
-class QuestionSectionInline(admin.StackedInline):
+class SectionForm(forms.ModelForm):
+    mark_updated = forms.BooleanField(
+        required=False,
+        label="Mark as updated now",
+        help_text="Tick when the answer changed after publication; readers see “Updated”.",
+    )
+
+    def save(self, commit=True):
+        if self.cleaned_data.get("mark_updated"):
+            self.instance.revised_at = timezone.now()
+        return super().save(commit)
+
+
+class QuestionSectionInline(ArticlePartInline, admin.StackedInline):
     model = QuestionSection
+    form = SectionForm
     formset = SectionFormSet
     extra = 1
-    fields = (("position", "anchor"), "question", "answer", "sources")
+    fields = (
+        ("position", "anchor"),
+        "question",
+        "answer",
+        "sources",
+        ("mark_updated", "revised_at"),
+    )
+    readonly_fields = ("revised_at",)
     autocomplete_fields = ("sources",)
 
 
-class QuoteInline(admin.StackedInline):
+class QuoteInline(ArticlePartInline, admin.StackedInline):
     model = Quote
     formset = QuoteFormSet
     extra = 0
@@ -162,13 +253,87 @@ class QuoteInline(admin.StackedInline):
     autocomplete_fields = ("speaker", "source")
 
 
+class UpdateNoteInline(ArticlePartInline, admin.TabularInline):
+    model = UpdateNote
+    formset = NoteFormSet
+    extra = 0
+    fields = ("noted_at", "kind", "section", "text")
+
+
+class ShareLinkForm(forms.ModelForm):
+    class Meta:
+        model = ShareLink
+        fields = ("expires_at", "revoked")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.instance.pk:
+            self.fields["expires_at"].initial = timezone.now() + datetime.timedelta(days=7)
+
+
+class ShareLinkInline(admin.TabularInline):
+    """Editors only: a read-only look at an unpublished article for someone without a login."""
+
+    model = ShareLink
+    form = ShareLinkForm
+    extra = 0
+    fields = ("expires_at", "revoked", "link", "created_by", "created_at")
+    readonly_fields = ("link", "created_by", "created_at")
+    verbose_name_plural = "share links (read-only previews for people without a login)"
+
+    def has_view_permission(self, request, obj=None):
+        return can_publish(request.user) and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request, obj):
+        return can_publish(request.user) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return can_publish(request.user) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return can_publish(request.user) and super().has_delete_permission(request, obj)
+
+    @admin.display(description="link")
+    def link(self, share_link):
+        if not share_link.pk:
+            return "Saved with the article."
+        state = "active" if share_link.is_active() else "not working"
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener">{}</a> ({})',
+            share_link.get_absolute_url(),
+            share_link.get_absolute_url(),
+            state,
+        )
+
+
+# The article form.
+
+
+def latest_version(article):
+    """The newest revision of an article: every save of it creates one."""
+    return Version.objects.get_for_object(article).select_related("revision__user").first()
+
+
 class ArticleAdminForm(forms.ModelForm):
+    # The revision the editor had in front of them; compared, under a row lock, with the newest
+    # one when they save, so that nobody overwrites a colleague's work without knowing it.
+    seen_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    check_concurrent_edits = True
+
     class Meta:
         model = Article
         fields = "__all__"
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            version = latest_version(self.instance)
+            self.fields["seen_version"].initial = version.pk if version else None
+
     def clean(self):
         cleaned = super().clean()
+        if self.instance.pk and self.check_concurrent_edits:
+            self.refuse_concurrent_edit(cleaned.get("seen_version"))
         if cleaned.get("status") == Article.Status.PUBLISHED:
             # The database rule already reports a missing date; the rest are checked here.
             values = SimpleNamespace(
@@ -181,20 +346,73 @@ class ArticleAdminForm(forms.ModelForm):
                 self.add_error(None, "Cannot publish: " + problem)
         return cleaned
 
+    def refuse_concurrent_edit(self, seen):
+        # The lock holds until the admin's transaction ends, after this save is written.
+        Article.objects.select_for_update().filter(pk=self.instance.pk).exists()
+        version = latest_version(self.instance)
+        if version is None or version.pk == seen:
+            return
+        revision = version.revision
+        when = format_date(timezone.localtime(revision.date_created), "F j, Y, H:i")
+        # The form comes back with what this editor typed, now carrying the newest version:
+        # saving it again, knowingly, replaces the colleague's changes.
+        self.data = self.data.copy()
+        self.data[self.add_prefix("seen_version")] = str(version.pk)
+        raise ValidationError(
+            format_html(
+                "{} saved this article at {}, after you opened it. Your changes are not saved; "
+                "they are still on this form. Compare with <a href='{}' target='_blank'>the "
+                "current version</a>, then save again to keep yours.",
+                display_name(revision.user),
+                when,
+                reverse("admin:explainers_article_change", args=[self.instance.pk]),
+            ),
+            code="concurrent_edit",
+        )
+
+
+class ScheduleForm(forms.Form):
+    publish_at = forms.SplitDateTimeField(label="Publish at", widget=AdminSplitDateTime)
+
+    def clean_publish_at(self):
+        when = self.cleaned_data["publish_at"]
+        if when <= timezone.now():
+            raise ValidationError(
+                "Choose a time in the future; to publish straight away, use “Publish now”."
+            )
+        return when
+
 
 @admin.register(Article)
-class ArticleAdmin(admin.ModelAdmin):
+class ArticleAdmin(VersionAdmin):
     form = ArticleAdminForm
-    inlines = (BylineInline, QuestionSectionInline, QuoteInline)
-    list_display = ("headline", "status", "published_at", "author_names", "question_count")
+    inlines = (BylineInline, QuestionSectionInline, QuoteInline, UpdateNoteInline, ShareLinkInline)
+    list_display = ("headline", "state", "published_at", "author_names", "question_count")
     list_filter = ("status", "authors", "tags")
     search_fields = ("headline", "dek", "sections__question")
     date_hierarchy = "published_at"
     prepopulated_fields = {"slug": ("headline",)}
     autocomplete_fields = ("lead_sources",)
     readonly_fields = ("hero_preview", "created_at", "updated_at")
+    actions = ("publish_now", "schedule", "unpublish", "send_back_to_draft", "submit_for_review")
+    history_latest_first = True
+    object_history_template = "admin/explainers/article/object_history.html"
     fieldsets = (
-        (None, {"fields": ("kicker", "headline", "slug", "dek", "lead", "lead_sources", "tags")}),
+        (
+            None,
+            {
+                "fields": (
+                    "kicker",
+                    "headline",
+                    "slug",
+                    "dek",
+                    "lead",
+                    "lead_sources",
+                    "tags",
+                    "seen_version",
+                )
+            },
+        ),
         ("Publication", {"fields": ("status", "published_at", ("created_at", "updated_at"))}),
         (
             "Hero photo",
@@ -203,13 +421,83 @@ class ArticleAdmin(admin.ModelAdmin):
         ("Credits", {"fields": ("contributed_by", "original_url")}),
     )
 
+    # Who sees and may change what.
+
     def get_queryset(self, request):
-        return (
+        queryset = (
             super()
             .get_queryset(request)
             .annotate(question_total=Count("sections", distinct=True))
             .prefetch_related(Prefetch("bylines", queryset=Byline.objects.select_related("author")))
         )
+        user = request.user
+        if can_publish(user):
+            return queryset
+        own = Article.objects.filter(Q(created_by=user) | Q(bylines__author__user=user))
+        return queryset.filter(pk__in=own.values("pk"))
+
+    def has_change_permission(self, request, obj=None):
+        if not super().has_change_permission(request, obj):
+            return False
+        if obj is None or can_publish(request.user):
+            return True
+        # Reporters change their own drafts only; once submitted, the editors have it.
+        return obj.status == Article.Status.DRAFT and owns(request.user, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and can_publish(request.user)
+
+    def has_publish_permission(self, request):
+        return can_publish(request.user)
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "status" and not can_publish(request.user):
+            kwargs["choices"] = [
+                (value, label)
+                for value, label in Article.Status.choices
+                if value in (Article.Status.DRAFT, Article.Status.REVIEW)
+            ]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        if not can_publish(request.user):
+            fields += ("published_at",)
+        return fields
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not ShareLink:
+            return super().save_formset(request, form, formset, change)
+        for link in formset.save(commit=False):
+            link.created_by = link.created_by or request.user
+            link.save()
+        for link in formset.deleted_objects:
+            link.delete()
+
+    # Undoing a deletion restores any article: an editor's decision.
+
+    def recoverlist_view(self, request, extra_context=None):
+        if not can_publish(request.user):
+            raise PermissionDenied
+        return super().recoverlist_view(request, extra_context)
+
+    def recover_view(self, request, version_id, extra_context=None):
+        if not can_publish(request.user):
+            raise PermissionDenied
+        return super().recover_view(request, version_id, extra_context)
+
+    # Change list.
+
+    @admin.display(description="status", ordering="status")
+    def state(self, article):
+        if article.status == Article.Status.PUBLISHED and not article.is_published():
+            return "Scheduled"
+        return article.get_status_display()
 
     @admin.display(description="authors")
     def author_names(self, article):
@@ -228,3 +516,264 @@ class ArticleAdmin(admin.ModelAdmin):
             article.hero_image.url,
             article.hero_alt,
         )
+
+    # Actions. Each change is saved as a revision and logged in the admin history.
+
+    def record(self, request, article, message):
+        article.save()
+        reversion.set_comment(message)
+        self.log_change(request, article, message)
+
+    def publishable(self, request, article):
+        problems = article.publish_problems()
+        if problems:
+            self.message_user(
+                request, f"“{article}” was not published: {' '.join(problems)}", messages.ERROR
+            )
+        return not problems
+
+    @admin.action(description="Publish now", permissions=["publish"])
+    def publish_now(self, request, queryset):
+        done = 0
+        for article in queryset:
+            if article.published_at is None or article.published_at > timezone.now():
+                article.published_at = timezone.now()
+            if self.publishable(request, article):
+                article.status = Article.Status.PUBLISHED
+                self.record(request, article, "Published.")
+                done += 1
+        if done:
+            self.message_user(request, f"Published {done} article(s).", messages.SUCCESS)
+
+    @admin.action(description="Schedule…", permissions=["publish"])
+    def schedule(self, request, queryset):
+        form = ScheduleForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            when = form.cleaned_data["publish_at"]
+            done = 0
+            for article in queryset:
+                article.published_at = when
+                if self.publishable(request, article):
+                    article.status = Article.Status.PUBLISHED
+                    stamp = format_date(timezone.localtime(when), "F j, Y, H:i")
+                    self.record(request, article, f"Scheduled for {stamp}.")
+                    done += 1
+            if done:
+                self.message_user(request, f"Scheduled {done} article(s).", messages.SUCCESS)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Schedule articles",
+            "opts": self.model._meta,
+            "form": form,
+            "articles": queryset,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/explainers/article/schedule.html", context)
+
+    @admin.action(description="Unpublish (take down)", permissions=["publish"])
+    def unpublish(self, request, queryset):
+        articles = queryset.filter(status=Article.Status.PUBLISHED)
+        for article in articles:
+            article.status = Article.Status.UNPUBLISHED
+            self.record(request, article, "Unpublished.")
+        self.message_user(request, f"Unpublished {len(articles)} article(s).", messages.SUCCESS)
+
+    @admin.action(description="Send back to draft", permissions=["publish"])
+    def send_back_to_draft(self, request, queryset):
+        articles = queryset.exclude(status=Article.Status.DRAFT)
+        for article in articles:
+            article.status = Article.Status.DRAFT
+            self.record(request, article, "Sent back to draft.")
+        self.message_user(request, f"Sent {len(articles)} article(s) back to draft.")
+
+    @admin.action(description="Submit for review", permissions=["change"])
+    def submit_for_review(self, request, queryset):
+        done = 0
+        for article in queryset.filter(status=Article.Status.DRAFT):
+            if self.has_change_permission(request, article):
+                article.status = Article.Status.REVIEW
+                self.record(request, article, "Submitted for review.")
+                done += 1
+        self.message_user(request, f"Submitted {done} article(s) for review.")
+
+    # Preview of unsaved changes, and comparison of revisions.
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("add/preview/", view(self.preview_view), name="explainers_article_preview_new"),
+            path(
+                "<path:object_id>/change/preview/",
+                view(self.preview_view),
+                name="explainers_article_preview",
+            ),
+            path(
+                "<path:object_id>/history/compare/",
+                view(self.compare_view),
+                name="explainers_article_compare",
+            ),
+            *super().get_urls(),
+        ]
+
+    def preview_view(self, request, object_id=None):
+        """The article as the form now stands, saved and rendered inside a rolled-back transaction.
+
+        Running the real save path means the preview is exactly what readers would get. Uploaded
+        files are not read: a preview never writes to storage.
+        """
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        obj = None
+        if object_id is not None:
+            obj = self.get_object(request, unquote(object_id))
+            if obj is None:
+                raise Http404("No such article.")
+        allowed = (
+            self.has_change_permission(request, obj) if obj else self.has_add_permission(request)
+        )
+        if not allowed:
+            raise PermissionDenied
+        form = self.get_form(request, obj, change=obj is not None)(request.POST, instance=obj)
+        form.check_concurrent_edits = False
+        formsets = [
+            formset_class(
+                data=request.POST,
+                instance=form.instance,
+                prefix=formset_class.get_default_prefix(),
+                queryset=inline.get_queryset(request),
+            )
+            for formset_class, inline in self.get_formsets_with_inlines(request, obj)
+        ]
+        if not (form.is_valid() and all_valid(formsets)):
+            problems = list(form.non_field_errors()) + [
+                f"{form.fields[name].label}: {' '.join(errors)}"
+                for name, errors in form.errors.items()
+                if name != "__all__"
+            ]
+            for formset in formsets:
+                problems += list(formset.non_form_errors())
+                problems += [
+                    f"{formset.model._meta.verbose_name}: {' '.join(e)}"
+                    for errors in formset.errors
+                    for e in errors.values()
+                ]
+            context = {**self.admin_site.each_context(request), "problems": problems}
+            return TemplateResponse(
+                request, "admin/explainers/article/preview_errors.html", context
+            )
+        with transaction.atomic():
+            article = form.save()
+            for formset in formsets:
+                formset.instance = article
+                self.save_formset(request, form, formset, change=obj is not None)
+            article = Article.objects.for_page().get(pk=article.pk)
+            response = render_article(
+                request, article, banner="Preview of unsaved changes — not public, not saved"
+            )
+            transaction.set_rollback(True)
+        return response
+
+    def compare_view(self, request, object_id):
+        article = self.get_object(request, unquote(object_id))
+        if article is None or not self.has_view_or_change_permission(request, article):
+            raise Http404("No such article.")
+        versions = Version.objects.get_for_object(article).select_related("revision__user")
+        try:
+            older = versions.get(pk=request.GET.get("a"))
+            newer = versions.get(pk=request.GET.get("b"))
+        except (Version.DoesNotExist, ValueError):
+            # No (valid) choice: the two newest revisions.
+            newest = list(versions[:2])
+            if len(newest) < 2:
+                raise Http404("This article needs two revisions to compare.") from None
+            newer, older = newest
+        if older.revision.date_created > newer.revision.date_created:
+            older, newer = newer, older
+        table = difflib.HtmlDiff(wrapcolumn=70).make_table(
+            version_lines(older),
+            version_lines(newer),
+            fromdesc=revision_label(older),
+            todesc=revision_label(newer),
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Compare revisions of “{article}”",
+            "opts": self.model._meta,
+            "original": article,
+            "versions": versions,
+            "older": older,
+            "newer": newer,
+            "table": table,
+        }
+        return TemplateResponse(request, "admin/explainers/article/compare.html", context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        article = self.get_object(request, unquote(object_id))
+        versions = []
+        if article is not None:
+            versions = Version.objects.get_for_object(article).select_related("revision__user")
+        context = {"versions": versions, **(extra_context or {})}
+        return super().history_view(request, object_id, context)
+
+
+def revision_label(version):
+    revision = version.revision
+    when = format_date(timezone.localtime(revision.date_created), "F j, Y, H:i")
+    return f"{when} — {display_name(revision.user)}"
+
+
+def version_lines(version):
+    """A revision of an article as lines of text, for a side-by-side comparison."""
+    parts = {}
+    for item in version.revision.version_set.select_related("content_type"):
+        parts.setdefault(item.content_type.model, []).append(item.field_dict)
+    article = next((f for f in parts.get("article", []) if str(f["id"]) == version.object_id), {})
+    speakers = dict(Speaker.objects.values_list("pk", "name"))
+    sources = dict(Source.objects.values_list("pk", "name"))
+    lines = [
+        f"Kicker: {article.get('kicker', '')}",
+        f"Headline: {article.get('headline', '')}",
+        f"Summary: {article.get('dek', '')}",
+        f"Status: {article.get('status', '')}",
+        f"Publication date: {article.get('published_at') or '—'}",
+        "",
+        "Lead:",
+        *paragraph_lines(article.get("lead", "")),
+    ]
+    lead_sources = [sources.get(pk, pk) for pk in article.get("lead_sources", [])]
+    if lead_sources:
+        lines.append(f"Sources cited in the lead: {', '.join(map(str, lead_sources))}")
+    quotes = sorted(parts.get("quote", []), key=lambda q: (q["position"], q["id"]))
+    for section in sorted(parts.get("questionsection", []), key=lambda s: s["position"]):
+        lines += ["", f"Q{section['position']}. {section['question']}"]
+        lines += paragraph_lines(section["answer"])
+        cited = [str(sources.get(pk, pk)) for pk in section.get("sources", [])]
+        if cited:
+            lines.append(f"Sources: {', '.join(cited)}")
+        for quote in (q for q in quotes if q["section_id"] == section["id"]):
+            speaker = speakers.get(quote["speaker_id"], "no speaker")
+            lines.append(f"Quote: “{quote['text']}” — {speaker}")
+    for quote in (q for q in quotes if q["section_id"] is None):
+        speaker = speakers.get(quote["speaker_id"], "no speaker")
+        lines.append(f"Lead quote: “{quote['text']}” — {speaker}")
+    return lines
+
+
+def paragraph_lines(value):
+    return [html_to_text(block) for block in split_blocks(value or "")] or ["—"]
+
+
+@admin.register(ShareLink)
+class ShareLinkAdmin(admin.ModelAdmin):
+    list_display = ("article", "created_by", "created_at", "expires_at", "revoked")
+    list_filter = ("revoked",)
+    readonly_fields = ("article", "created_by", "created_at")
+    fields = ("article", "expires_at", "revoked", "created_by", "created_at")
+
+    def has_add_permission(self, request):
+        return False  # share links are made on the article's page
+
+    def has_module_permission(self, request):
+        return can_publish(request.user) and super().has_module_permission(request)

@@ -3,9 +3,10 @@ The explainer, as data: an Article told as a lead and ordered QuestionSections, 
 Speakers and citations of Sources. The article's list of sources is derived from its citations.
 """
 
-from datetime import timedelta
 
+import reversion
 from django.conf import settings
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
@@ -118,13 +119,17 @@ class ArticleQuerySet(models.QuerySet):
                 "sections", queryset=QuestionSection.objects.prefetch_related("sources")
             ),
             models.Prefetch("quotes", queryset=Quote.objects.select_related("speaker", "source")),
+            "notes",
         )
 
 
+@reversion.register(follow=("sections", "quotes", "bylines", "notes"))
 class Article(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
+        REVIEW = "review", "In review"
         PUBLISHED = "published", "Published"
+        UNPUBLISHED = "unpublished", "Unpublished"
 
     kicker = models.CharField(
         max_length=40, blank=True, default="Explainer", help_text="The label above the headline."
@@ -150,6 +155,14 @@ class Article(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
     authors = models.ManyToManyField(Author, through="Byline", related_name="articles", blank=True)
     hero_image = models.ImageField(
         "hero photo",
@@ -194,9 +207,10 @@ class Article(models.Model):
     class Meta:
         ordering = ("-published_at", "-id")
         get_latest_by = "published_at"
+        permissions = [("publish_article", "Can publish, schedule and unpublish articles")]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status="draft") | Q(published_at__isnull=False),
+                condition=~Q(status="published") | Q(published_at__isnull=False),
                 name="published_article_has_date",
                 violation_error_message="A published article needs a publication date.",
             ),
@@ -222,10 +236,17 @@ class Article(models.Model):
             and self.published_at <= timezone.now()
         )
 
-    @property
-    def is_updated(self):
-        """Whether the article changed noticeably after it was published."""
-        return bool(self.published_at and self.updated_at - self.published_at > timedelta(hours=1))
+    def last_updated(self):
+        """When readers were last told of a change: the newest note or question marked updated.
+
+        Uses the prefetched notes and sections; a typo fixed quietly is not an update.
+        """
+        times = [note.noted_at for note in self.notes.all()]
+        times += [s.revised_at for s in self.sections.all() if s.revised_at]
+        latest = max(times, default=None)
+        if latest and self.published_at and latest > self.published_at:
+            return latest
+        return None
 
     def publish_problems(self):
         """Everything that stops this article, as saved, from being published."""
@@ -251,6 +272,7 @@ class Article(models.Model):
         return ordered
 
 
+@reversion.register()
 class Byline(models.Model):
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="bylines")
     author = models.ForeignKey(Author, on_delete=models.PROTECT, related_name="bylines")
@@ -267,9 +289,10 @@ class Byline(models.Model):
 
 
 # Ids the article page itself uses; a question's anchor must not take one of them.
-RESERVED_ANCHORS = {"main", "content", "contents", "sources", "tags", "top"}
+RESERVED_ANCHORS = {"main", "content", "contents", "sources", "notes", "tags", "top"}
 
 
+@reversion.register()
 class QuestionSection(models.Model):
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="sections")
     position = models.PositiveSmallIntegerField(default=0)
@@ -281,6 +304,13 @@ class QuestionSection(models.Model):
         "when the question changes, so links shared by readers keep working.",
     )
     answer = RichTextField(blank=True)
+    revised_at = models.DateTimeField(
+        "marked updated",
+        null=True,
+        blank=True,
+        help_text="When the answer last changed after publication. Readers see “Updated” beside "
+        "the question.",
+    )
     sources = models.ManyToManyField(
         Source, blank=True, related_name="section_citations", verbose_name="sources cited"
     )
@@ -327,6 +357,7 @@ class QuestionSection(models.Model):
         return anchor
 
 
+@reversion.register()
 class Quote(models.Model):
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="quotes")
     section = models.ForeignKey(
@@ -378,6 +409,83 @@ class Quote(models.Model):
     def clean(self):
         if self.section_id and self.article_id and self.section.article_id != self.article_id:
             raise ValidationError({"section": "This question belongs to another article."})
+
+
+@reversion.register()
+class UpdateNote(models.Model):
+    """A dated note telling readers what changed, on the article or on one question."""
+
+    class Kind(models.TextChoices):
+        CORRECTION = "correction", "Correction"
+        UPDATE = "update", "Update"
+        CLARIFICATION = "clarification", "Clarification"
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="notes")
+    section = models.ForeignKey(
+        QuestionSection,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notes",
+        help_text="The question it concerns. Empty: the article as a whole.",
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.UPDATE)
+    text = models.TextField(help_text="What changed, in a sentence or two, for readers.")
+    noted_at = models.DateTimeField("date", default=timezone.now)
+
+    class Meta:
+        ordering = ("noted_at", "id")
+        verbose_name = "correction or update"
+        verbose_name_plural = "corrections and updates"
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {Truncator(self.text).chars(60)}"
+
+    @property
+    def label(self):
+        return "Updated" if self.kind == self.Kind.UPDATE else self.get_kind_display()
+
+    def clean(self):
+        if self.section_id and self.article_id and self.section.article_id != self.article_id:
+            raise ValidationError({"section": "This question belongs to another article."})
+
+
+SHARE_SALT = "explainers.share-link"
+
+
+class ShareLink(models.Model):
+    """A signed, expiring, revocable link that shows an unpublished article to someone outside."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="share_links")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, editable=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(help_text="The link stops working at this time.")
+    revoked = models.BooleanField(default=False, help_text="Tick to stop the link working now.")
+
+    class Meta:
+        ordering = ("-created_at",)
+
+    def __str__(self):
+        return f"Share link for “{self.article}”"
+
+    def get_absolute_url(self):
+        token = signing.Signer(salt=SHARE_SALT).sign(str(self.pk))
+        return reverse("explainers:shared", kwargs={"token": token})
+
+    def is_active(self):
+        return not self.revoked and self.expires_at > timezone.now()
+
+    @classmethod
+    def from_token(cls, token):
+        """The live link a token names, or None for a forged, expired or revoked one."""
+        try:
+            pk = int(signing.Signer(salt=SHARE_SALT).unsign(token))
+        except (signing.BadSignature, ValueError):
+            return None
+        link = cls.objects.filter(pk=pk).select_related("article").first()
+        return link if link and link.is_active() else None
 
 
 # The publish checks. Each takes plain values so the admin can run it on unsaved form data and

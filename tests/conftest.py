@@ -3,8 +3,9 @@ import io
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.utils import timezone
 from PIL import Image
 
@@ -73,29 +74,45 @@ def make_article(sections=2, quotes_per_section=1, **overrides):
 
 
 @pytest.fixture
-def editor(django_user_model):
-    """A staff member who may write and publish articles, but is not a superuser."""
-    user = django_user_model.objects.create_user("editor", password="pw-editor-1", is_staff=True)
-    codenames = [
-        f"{action}_{model}"
-        for action in ("add", "change", "delete", "view")
-        for model in (
-            "article",
-            "questionsection",
-            "quote",
-            "byline",
-            "author",
-            "speaker",
-            "source",
-        )
-    ]
-    user.user_permissions.set(
-        Permission.objects.filter(content_type__app_label="explainers", codename__in=codenames)
+def roles(db):
+    call_command("setup_roles", verbosity=0)
+
+
+def staff(django_user_model, username, role, **extra):
+    user = django_user_model.objects.create_user(
+        username, password=f"pw-{username}-1", is_staff=True, **extra
     )
+    user.groups.add(Group.objects.get(name=role))
     return user
+
+
+@pytest.fixture
+def editor(roles, django_user_model):
+    return staff(django_user_model, "editor", "Editor", first_name="Ed", last_name="Itor")
+
+
+@pytest.fixture
+def reporter(roles, django_user_model):
+    return staff(django_user_model, "reporter", "Reporter", first_name="Rita", last_name="Porter")
+
+
+@pytest.fixture
+def other_reporter(roles, django_user_model):
+    return staff(django_user_model, "other", "Reporter")
+
+
+@pytest.fixture
+def admin_user(roles, django_user_model):
+    return staff(django_user_model, "chief", "Admin")
 
 
 @pytest.fixture
 def editor_client(client, editor):
     client.force_login(editor)
+    return client
+
+
+@pytest.fixture
+def reporter_client(client, reporter):
+    client.force_login(reporter)
     return client

@@ -22,7 +22,7 @@ def test_load_demo_publishes_the_reference_explainer_with_a_hero_image(client, c
     with Image.open(article.hero_image.path) as image:
         assert image.format == "JPEG" and image.size == (1600, 900)
     assert article.hero_alt and article.hero_credit == "Sergei Grits / AP / TASS"
-    assert not article.is_updated
+    assert article.last_updated() is None
     assert client.get("/").status_code == 200
     assert article.headline in client.get("/").content.decode()
 

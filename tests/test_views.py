@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from explainers.models import Article, Quote, Source
+from explainers.models import Article, Quote, Source, UpdateNote
 from tests.conftest import make_article
 
 pytestmark = pytest.mark.django_db
@@ -147,11 +147,43 @@ def test_the_demo_explainer_page_has_the_explainer_layout(client, demo):
     assert {a.text for a in html.select(".tags a")} >= {"Belarus", "Ukraine"}
 
 
-def test_an_updated_article_shows_when_it_was_updated(client):
+def test_a_quietly_fixed_article_shows_no_update_time(client):
     article = make_article(published_at=NOW - datetime.timedelta(days=3))
+    article.save()  # a typo fixed: updated_at moves on, readers are told nothing
     html = page(client.get(article.get_absolute_url()))
-    times = html.select(".dateline time")
-    assert len(times) == 2 and "Updated" in html.select_one(".dateline").text
+    assert len(html.select(".dateline time")) == 1
+
+
+def test_notes_show_under_their_question_and_in_the_log_with_the_update_time(client):
+    article = make_article(sections=2, published_at=NOW - datetime.timedelta(days=3))
+    first, second = article.sections.all()
+    noted = NOW - datetime.timedelta(days=1)
+    UpdateNote.objects.create(
+        article=article,
+        section=second,
+        kind="correction",
+        text="Fixed the troop count.",
+        noted_at=noted,
+    )
+    UpdateNote.objects.create(article=article, kind="update", text="Added Ukraine's response.")
+    second.revised_at = noted
+    second.save()
+    html = page(client.get(article.get_absolute_url()))
+    section = html.find(id=second.anchor)
+    note = section.select_one(".note")
+    assert note.text.startswith("Correction ") and "Fixed the troop count." in note.text
+    assert section.select_one(".revised .flag").text == "Updated"
+    assert html.find(id=first.anchor).select_one(".note") is None
+    assert [li.text for li in html.select("nav.toc .flag")] == ["Updated"]
+    log = [li.get_text(" ", strip=True) for li in html.select(".notes li")]
+    assert len(log) == 2
+    assert "Correction ( Question number 2? ): Fixed the troop count." in log[0]
+    assert log[1].endswith("Update: Added Ukraine's response.")
+    updated = html.select(".dateline time")[1]
+    assert (
+        updated["datetime"][:16]
+        == timezone.localtime(UpdateNote.objects.latest("noted_at").noted_at).isoformat()[:16]
+    )
 
 
 def test_a_script_in_a_body_never_reaches_the_page(client):
@@ -202,7 +234,7 @@ def test_the_article_page_costs_the_same_queries_whatever_its_size(client):
             section.sources.add(source)
         article.quotes.update(source=source)
     assert large.quotes.count() == 80
-    assert queries_for(client, small) == queries_for(client, large) <= 7
+    assert queries_for(client, small) == queries_for(client, large) <= 8
 
 
 # Listings.
