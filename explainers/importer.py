@@ -17,6 +17,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+import reversion
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -614,7 +615,16 @@ class ImportResult:
 
 @transaction.atomic
 def save_explainer(parsed, *, publish=False):
-    """Create the article, or update the one imported before from the same file, in one go."""
+    """Create the article, or update the one imported before from the same file, in one go.
+
+    The result is recorded as a revision, like every save from the admin.
+    """
+    with reversion.create_revision():
+        reversion.set_comment("Imported from plain text.")
+        return write_explainer(parsed, publish)
+
+
+def write_explainer(parsed, publish):
     article = (
         parsed.original_url and Article.objects.filter(original_url=parsed.original_url).first()
     ) or Article.objects.filter(slug=parsed.slug).first()

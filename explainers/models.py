@@ -3,7 +3,6 @@ The explainer, as data: an Article told as a lead and ordered QuestionSections, 
 Speakers and citations of Sources. The article's list of sources is derived from its citations.
 """
 
-
 import reversion
 from django.conf import settings
 from django.core import signing

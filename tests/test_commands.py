@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from PIL import Image
+from reversion.models import Version
 
 from explainers.models import Article, QuestionSection, Quote, Source, Speaker
 
@@ -23,6 +24,7 @@ def test_load_demo_publishes_the_reference_explainer_with_a_hero_image(client, c
         assert image.format == "JPEG" and image.size == (1600, 900)
     assert article.hero_alt and article.hero_credit == "Sergei Grits / AP / TASS"
     assert article.last_updated() is None
+    assert Version.objects.get_for_object(article).count() == 1  # one revision, restorable
     assert client.get("/").status_code == 200
     assert article.headline in client.get("/").content.decode()
 

@@ -11,6 +11,7 @@ alone.
 import io
 from pathlib import Path
 
+import reversion
 from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -41,7 +42,8 @@ class Command(BaseCommand):
         if Article.objects.filter(slug=slug).exists():
             self.stdout.write("The demo explainer is already loaded; nothing to do.")
             return
-        with transaction.atomic():
+        with transaction.atomic(), reversion.create_revision():
+            reversion.set_comment("Demo explainer loaded and published.")
             article = import_file(self, DEMO_FILE).article
             article.dek = DEMO_DEK
             article.hero_alt = (
