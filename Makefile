@@ -33,6 +33,7 @@ migrate: install
 	$(PY) manage.py migrate --noinput
 
 demo: migrate
+	$(PY) manage.py setup_roles
 	$(PY) manage.py load_demo
 
 run: demo
