@@ -537,3 +537,125 @@ def test_an_expired_revoked_or_forged_share_link_stops_working(client, editor):
     live.revoked = True
     live.save()
     assert client.get(live.get_absolute_url()).status_code == 404
+
+
+# The whole matrix: every role against every action, done as a forged POST where it is refused.
+
+
+def do_publish_now(client, article):
+    action(client, "publish_now", article)
+    article.refresh_from_db()
+    return article.status == "published"
+
+
+def do_schedule(client, article):
+    when = timezone.localtime(NOW() + datetime.timedelta(days=1))
+    action(
+        client,
+        "schedule",
+        article,
+        apply="1",
+        publish_at_0=when.strftime("%Y-%m-%d"),
+        publish_at_1=when.strftime("%H:%M:%S"),
+    )
+    article.refresh_from_db()
+    return article.status == "published"
+
+
+def do_publish_by_form(client, article):
+    data = form_data(client.get(change_url(article)))
+    data.update({"status": "published", "published_at_0": "2022-10-11", "published_at_1": "12:00"})
+    client.post(change_url(article), data)
+    article.refresh_from_db()
+    return article.status == "published"
+
+
+def do_unpublish(client, article):
+    Article.objects.filter(pk=article.pk).update(status="published", published_at=NOW())
+    action(client, "unpublish", article)
+    article.refresh_from_db()
+    return article.status == "unpublished"
+
+
+def do_send_back(client, article):
+    Article.objects.filter(pk=article.pk).update(status="review")
+    action(client, "send_back_to_draft", article)
+    article.refresh_from_db()
+    return article.status == "draft"
+
+
+def do_delete(client, article):
+    client.post(reverse("admin:explainers_article_delete", args=[article.pk]), {"post": "yes"})
+    return not Article.objects.filter(pk=article.pk).exists()
+
+
+def do_edit_someone_elses(client, article):
+    Article.objects.filter(pk=article.pk).update(created_by=None)
+    page = client.get(change_url(article))
+    data = form_data(page) if page.status_code == 200 else {}
+    data["headline"] = "Edited"
+    client.post(change_url(article), data)
+    article.refresh_from_db()
+    return article.headline == "Edited"
+
+
+def do_edit_own_draft(client, article):
+    data = form_data(client.get(change_url(article)))
+    data["headline"] = "Edited"
+    client.post(change_url(article), data)
+    article.refresh_from_db()
+    return article.headline == "Edited"
+
+
+def do_share(client, article):
+    data = form_data(client.get(change_url(article)))
+    data.update(
+        {
+            "share_links-TOTAL_FORMS": "1",
+            "share_links-INITIAL_FORMS": "0",
+            "share_links-0-expires_at_0": "2099-01-01",
+            "share_links-0-expires_at_1": "12:00",
+        }
+    )
+    client.post(change_url(article), data)
+    return ShareLink.objects.filter(article=article).exists()
+
+
+def do_add_author(client, article):
+    client.post(reverse("admin:explainers_author_add"), {"name": "Guest", "slug": "guest"})
+    return Author.objects.filter(slug="guest").exists()
+
+
+def do_add_user(client, article):
+    client.post(
+        reverse("admin:auth_user_add"),
+        {"username": "newbie", "password1": "a-Long-pass-42", "password2": "a-Long-pass-42"},
+    )
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(username="newbie").exists()
+
+
+MATRIX = {
+    # action: (reporter, editor, admin)
+    do_edit_own_draft: (True, True, True),
+    do_edit_someone_elses: (False, True, True),
+    do_publish_by_form: (False, True, True),
+    do_publish_now: (False, True, True),
+    do_schedule: (False, True, True),
+    do_unpublish: (False, True, True),
+    do_send_back: (False, True, True),
+    do_delete: (False, True, True),
+    do_share: (False, True, True),
+    do_add_author: (False, False, True),
+    do_add_user: (False, False, True),
+}
+
+
+@pytest.mark.parametrize("role_index, role", enumerate(["reporter", "editor", "admin_user"]))
+@pytest.mark.parametrize("do", MATRIX, ids=lambda do: do.__name__.removeprefix("do_"))
+def test_permission_matrix(client, request, role_index, role, do):
+    user = request.getfixturevalue(role)
+    client.force_login(user)
+    article = own_draft(user, published_at=None)
+    assert do(client, article) is MATRIX[do][role_index]
