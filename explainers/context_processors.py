@@ -6,4 +6,7 @@ def site(request):
     return {
         "site_name": settings.NEWSROOM_SITE_NAME,
         "site_tagline": settings.NEWSROOM_SITE_TAGLINE,
+        "site_description": settings.NEWSROOM_SITE_DESCRIPTION,
+        "site_twitter": settings.NEWSROOM_TWITTER,
+        "site_language": settings.NEWSROOM_LANGUAGE,
     }

@@ -69,6 +69,9 @@ class Speaker(models.Model):
     def __str__(self):
         return self.name
 
+    def get_absolute_url(self):
+        return reverse("explainers:speaker", kwargs={"slug": self.slug})
+
 
 class Source(models.Model):
     class Kind(models.TextChoices):
@@ -91,6 +94,9 @@ class Source(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.publisher})" if self.publisher else self.name
+
+    def get_absolute_url(self):
+        return reverse("explainers:source", kwargs={"pk": self.pk})
 
 
 class ArticleQuerySet(models.QuerySet):
@@ -288,7 +294,7 @@ class Byline(models.Model):
 
 
 # Ids the article page itself uses; a question's anchor must not take one of them.
-RESERVED_ANCHORS = {"main", "content", "contents", "sources", "notes", "tags", "top"}
+RESERVED_ANCHORS = {"main", "content", "contents", "sources", "notes", "related", "tags", "top"}
 
 
 @reversion.register()
@@ -404,6 +410,11 @@ class Quote(models.Model):
 
     def __str__(self):
         return Truncator(self.text).chars(60)
+
+    def get_absolute_url(self):
+        """Where the quote stands: its question, or the top of the article for the lead."""
+        url = self.article.get_absolute_url()
+        return f"{url}#{self.section.anchor}" if self.section_id else url
 
     def clean(self):
         if self.section_id and self.article_id and self.section.article_id != self.article_id:

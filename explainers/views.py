@@ -1,27 +1,57 @@
+import datetime
 from collections import defaultdict
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.db.models import Count, Q
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.dateformat import format as format_date
 from django.views.decorators.cache import never_cache
+from django.views.generic.dates import MonthArchiveView
 from taggit.models import Tag
 
-from .models import Article, Author, ShareLink
+from . import search as search_engine
+from .metadata import article_json_ld, json_ld, publisher
+from .models import Article, Author, QuestionSection, Quote, ShareLink, Source, Speaker
 from .richtext import interleave
 
 
-def paginate(request, queryset):
-    paginator = Paginator(queryset, settings.NEWSROOM_ARTICLES_PER_PAGE)
+def paginate(request, queryset, per_page=None):
+    paginator = Paginator(queryset, per_page or settings.NEWSROOM_ARTICLES_PER_PAGE)
     return paginator.get_page(request.GET.get("page"))
+
+
+def feed_links(rss, atom, label):
+    return {"rss": rss, "atom": atom, "label": label}
 
 
 def home(request):
     page = paginate(request, Article.objects.published().for_listing())
-    return render(request, "explainers/home.html", {"page_obj": page})
+    website = {
+        "@context": "https://schema.org",
+        "@type": "WebSite",
+        "name": settings.NEWSROOM_SITE_NAME,
+        "url": request.build_absolute_uri("/"),
+        "description": settings.NEWSROOM_SITE_DESCRIPTION,
+        "publisher": publisher(request),
+        "potentialAction": {
+            "@type": "SearchAction",
+            "target": request.build_absolute_uri(reverse("explainers:search")) + "?q={query}",
+            "query-input": "required name=query",
+        },
+    }
+    context = {
+        "page_obj": page,
+        "feeds": feed_links(
+            reverse("explainers:feed_rss"), reverse("explainers:feed_atom"), "all explainers"
+        ),
+        "json_ld": json_ld(website),
+    }
+    return render(request, "explainers/home.html", context)
 
 
 def article_detail(request, year, month, day, slug):
@@ -73,8 +103,30 @@ def preview_banner(article):
     return f"{article.get_status_display()} — not public"
 
 
+def related_explainers(article, limit=3):
+    """Published explainers sharing the most tags with this one, newest first, topped up with
+    the newest ones."""
+    others = (
+        Article.objects.published()
+        .exclude(pk=article.pk)
+        .only("headline", "slug", "published_at", "kicker")
+    )
+    tag_ids = [tag.pk for tag in article.tags.all()]
+    related = []
+    if tag_ids:
+        related = list(
+            others.filter(tags__in=tag_ids)
+            .annotate(shared=Count("tags"))
+            .order_by("-shared", "-published_at")[:limit]
+        )
+    if len(related) < limit:
+        related += list(others.exclude(pk__in=[a.pk for a in related])[: limit - len(related)])
+    return related
+
+
 def render_article(request, article, banner=None):
-    """The explainer page. Uses only what ArticleQuerySet.for_page() prefetched."""
+    """The explainer page. Uses only what ArticleQuerySet.for_page() prefetched, plus the
+    related explainers."""
     quotes_by_section = defaultdict(list)
     for quote in article.quotes.all():
         quotes_by_section[quote.section_id].append(quote)
@@ -83,10 +135,15 @@ def render_article(request, article, banner=None):
     for note in notes:
         notes_by_section[note.section_id].append(note)
     sections = list(article.sections.all())
-    section_names = {section.pk: section for section in sections}
+    by_pk = {section.pk: section for section in sections}
     banner = banner or preview_banner(article)
+    last_updated = article.last_updated()
+    sources = article.cited_sources()
+    page_url = request.build_absolute_uri(article.get_absolute_url())
     context = {
         "article": article,
+        "page_url": page_url,
+        "canonical_url": article.original_url or page_url,
         "lead_blocks": interleave(article.lead, quotes_by_section[None]),
         "sections": [
             (
@@ -96,10 +153,26 @@ def render_article(request, article, banner=None):
             )
             for section in sections
         ],
-        "notes": [(note, section_names.get(note.section_id)) for note in notes],
-        "last_updated": article.last_updated(),
-        "sources": article.cited_sources(),
+        "notes": [(note, by_pk.get(note.section_id)) for note in notes],
+        "last_updated": last_updated,
+        "sources": sources,
+        "related": related_explainers(article),
         "banner": banner,
+        "hero_url": request.build_absolute_uri(article.hero_image.url)
+        if article.hero_image
+        else "",
+        "json_ld": json_ld(
+            article_json_ld(
+                request,
+                article,
+                page_url,
+                [(s, quotes_by_section[s.pk]) for s in sections],
+                quotes_by_section[None],
+                notes,
+                sources,
+                last_updated,
+            )
+        ),
     }
     response = render(request, "explainers/article_detail.html", context)
     if banner:
@@ -111,10 +184,122 @@ def render_article(request, article, banner=None):
 def author_detail(request, slug):
     author = get_object_or_404(Author, slug=slug)
     page = paginate(request, Article.objects.published().filter(authors=author).for_listing())
-    return render(request, "explainers/author_detail.html", {"author": author, "page_obj": page})
+    feeds = feed_links(
+        reverse("explainers:author_feed_rss", kwargs={"slug": slug}),
+        reverse("explainers:author_feed_atom", kwargs={"slug": slug}),
+        f"explainers by {author.name}",
+    )
+    context = {"author": author, "page_obj": page, "feeds": feeds}
+    return render(request, "explainers/author_detail.html", context)
 
 
 def tag_detail(request, slug):
     tag = get_object_or_404(Tag, slug=slug)
     page = paginate(request, Article.objects.published().filter(tags=tag).for_listing())
-    return render(request, "explainers/tag_detail.html", {"tag": tag, "page_obj": page})
+    feeds = feed_links(
+        reverse("explainers:tag_feed_rss", kwargs={"slug": slug}),
+        reverse("explainers:tag_feed_atom", kwargs={"slug": slug}),
+        f"explainers about {tag.name}",
+    )
+    return render(
+        request, "explainers/tag_detail.html", {"tag": tag, "page_obj": page, "feeds": feeds}
+    )
+
+
+def archive_index(request):
+    months = Article.objects.published().dates("published_at", "month", order="DESC")
+    return render(request, "explainers/archive_index.html", {"months": months})
+
+
+class MonthArchive(MonthArchiveView):
+    """Published explainers of one month; a month with none is a 404."""
+
+    date_field = "published_at"
+    month_format = "%m"
+    paginate_by = settings.NEWSROOM_ARTICLES_PER_PAGE
+    allow_empty = False
+    template_name = "explainers/month_archive.html"
+
+    def get_queryset(self):
+        return Article.objects.published().for_listing()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["feeds"] = feed_links(
+            reverse("explainers:feed_rss"), reverse("explainers:feed_atom"), "all explainers"
+        )
+        return context
+
+
+def search(request):
+    raw = request.GET.get("q", "")
+    query = search_engine.clean_query(raw)
+    hits = search_engine.search(query) if query else []
+    context = {
+        "query": query,
+        "shortened": len(" ".join(raw.split())) > len(query),
+        "page_obj": paginate(request, hits),
+        "total": len(hits),
+    }
+    return render(request, "explainers/search.html", context)
+
+
+def speaker_detail(request, slug):
+    speaker = get_object_or_404(Speaker, slug=slug)
+    quotes = (
+        Quote.objects.filter(speaker=speaker, article__in=Article.objects.published())
+        .select_related("article", "section", "source")
+        .order_by("-article__published_at", "section__position", "position")
+    )
+    context = {"speaker": speaker, "page_obj": paginate(request, quotes, per_page=30)}
+    return render(request, "explainers/speaker_detail.html", context)
+
+
+def source_detail(request, pk):
+    source = get_object_or_404(Source, pk=pk)
+    published = Article.objects.published()
+    sections = (
+        QuestionSection.objects.filter(
+            Q(sources=source) | Q(quotes__source=source), article__in=published
+        )
+        .distinct()
+        .order_by("position")
+    )
+    lead_citing = published.filter(
+        Q(lead_sources=source) | Q(quotes__source=source, quotes__section=None)
+    ).values_list("pk", flat=True)
+    articles = published.filter(Q(pk__in=lead_citing) | Q(sections__in=sections)).distinct()
+    questions = defaultdict(list)
+    for section in sections:
+        questions[section.article_id].append(section)
+    citing = [
+        (article, article.pk in set(lead_citing), questions[article.pk]) for article in articles
+    ]
+    return render(request, "explainers/source_detail.html", {"source": source, "citing": citing})
+
+
+def robots_txt(request):
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Disallow: /preview/",
+        "Disallow: /shared/",
+        "Disallow: /search/",
+        "",
+        f"Sitemap: {request.build_absolute_uri(reverse('explainers:sitemap'))}",
+        f"Sitemap: {request.build_absolute_uri(reverse('explainers:news_sitemap'))}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
+
+
+def news_sitemap(request):
+    """Google News sitemap: the explainers published in the last two days (at most 1,000)."""
+    since = timezone.now() - datetime.timedelta(days=2)
+    articles = Article.objects.published().filter(published_at__gte=since)[:1000]
+    context = {
+        "articles": articles,
+        "publication": settings.NEWSROOM_SITE_NAME,
+        "language": settings.NEWSROOM_LANGUAGE,
+        "base": request.build_absolute_uri("/")[:-1],
+    }
+    return render(request, "explainers/news_sitemap.xml", context, content_type="application/xml")

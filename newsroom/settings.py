@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.sitemaps",
+    "django.contrib.postgres",
     "taggit",
     "reversion",
     "explainers",
@@ -125,11 +127,21 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TAGGIT_CASE_INSENSITIVE = True
 
-# What the site calls itself; templates read these through explainers.context_processors.site.
+# The site's identity: templates, feeds and structured data read these (never hard-coded).
 NEWSROOM_SITE_NAME = os.environ.get("NEWSROOM_SITE_NAME", "Newsroom")
 NEWSROOM_SITE_TAGLINE = os.environ.get(
     "NEWSROOM_SITE_TAGLINE", "The questions behind the news, answered."
 )
+NEWSROOM_SITE_DESCRIPTION = os.environ.get(
+    "NEWSROOM_SITE_DESCRIPTION",
+    "Explainers on the news: each story told as the questions readers ask, answered with "
+    "named sources.",
+)
+# A static file; search engines want a raster logo for a news publisher.
+NEWSROOM_LOGO = os.environ.get("NEWSROOM_LOGO", "logo.png")
+NEWSROOM_TWITTER = os.environ.get("NEWSROOM_TWITTER", "")  # e.g. "@newsroom"
+NEWSROOM_SAME_AS = env_list("NEWSROOM_SAME_AS", [])  # the publisher's social profile URLs
+NEWSROOM_LANGUAGE = os.environ.get("NEWSROOM_LANGUAGE", "en")
 NEWSROOM_ARTICLES_PER_PAGE = 12
 
 if not DEBUG:

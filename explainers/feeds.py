@@ -1,0 +1,131 @@
+"""RSS and Atom feeds for the whole site, each tag and each author (django.contrib.syndication)."""
+
+from django.conf import settings
+from django.contrib.syndication.views import Feed
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed, Enclosure
+from taggit.models import Tag
+
+from .models import Article, Author
+
+FEED_SIZE = 20
+
+
+class LatestExplainersFeed(Feed):
+    description_template = "explainers/feed_description.html"
+
+    def title(self, obj=None):
+        return settings.NEWSROOM_SITE_NAME
+
+    def link(self, obj=None):
+        return reverse("explainers:home")
+
+    def description(self, obj=None):
+        return settings.NEWSROOM_SITE_DESCRIPTION
+
+    def feed_url(self, obj=None):
+        return reverse("explainers:feed_rss")
+
+    def articles(self, obj):
+        return Article.objects.published()
+
+    def items(self, obj=None):
+        return self.articles(obj).for_listing().prefetch_related("tags", "sections")[:FEED_SIZE]
+
+    def item_title(self, article):
+        return article.headline
+
+    def item_pubdate(self, article):
+        return article.published_at
+
+    def item_updateddate(self, article):
+        return article.updated_at
+
+    def item_author_name(self, article):
+        return ", ".join(byline.author.name for byline in article.bylines.all()) or None
+
+    def item_author_link(self, article):
+        bylines = article.bylines.all()
+        return bylines[0].author.get_absolute_url() if len(bylines) == 1 else None
+
+    def item_categories(self, article):
+        return [tag.name for tag in article.tags.all()]
+
+    def item_enclosures(self, article):
+        if not article.hero_image:
+            return []
+        try:
+            length = article.hero_image.size
+        except OSError:
+            return []  # a missing file must not break the feed
+        url = self.request.build_absolute_uri(article.hero_image.url)
+        return [Enclosure(url, str(length), "image/jpeg")]
+
+    def get_feed(self, obj, request):
+        self.request = request
+        return super().get_feed(obj, request)
+
+
+class LatestExplainersAtomFeed(LatestExplainersFeed):
+    feed_type = Atom1Feed
+    subtitle = LatestExplainersFeed.description
+
+    def feed_url(self, obj=None):
+        return reverse("explainers:feed_atom")
+
+
+class TagFeed(LatestExplainersFeed):
+    def get_object(self, request, slug):
+        return get_object_or_404(Tag, slug=slug)
+
+    def title(self, tag):
+        return f"{tag.name} — {settings.NEWSROOM_SITE_NAME}"
+
+    def link(self, tag):
+        return reverse("explainers:tag", kwargs={"slug": tag.slug})
+
+    def description(self, tag):
+        return f"Explainers about {tag.name}."
+
+    def feed_url(self, tag):
+        return reverse("explainers:tag_feed_rss", kwargs={"slug": tag.slug})
+
+    def articles(self, tag):
+        return Article.objects.published().filter(tags=tag)
+
+
+class TagAtomFeed(TagFeed):
+    feed_type = Atom1Feed
+    subtitle = TagFeed.description
+
+    def feed_url(self, tag):
+        return reverse("explainers:tag_feed_atom", kwargs={"slug": tag.slug})
+
+
+class AuthorFeed(LatestExplainersFeed):
+    def get_object(self, request, slug):
+        return get_object_or_404(Author, slug=slug)
+
+    def title(self, author):
+        return f"{author.name} — {settings.NEWSROOM_SITE_NAME}"
+
+    def link(self, author):
+        return author.get_absolute_url()
+
+    def description(self, author):
+        return f"Explainers by {author.name}."
+
+    def feed_url(self, author):
+        return reverse("explainers:author_feed_rss", kwargs={"slug": author.slug})
+
+    def articles(self, author):
+        return Article.objects.published().filter(authors=author)
+
+
+class AuthorAtomFeed(AuthorFeed):
+    feed_type = Atom1Feed
+    subtitle = AuthorFeed.description
+
+    def feed_url(self, author):
+        return reverse("explainers:author_feed_atom", kwargs={"slug": author.slug})
