@@ -3,7 +3,7 @@ from collections import defaultdict
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -249,7 +249,10 @@ def speaker_detail(request, slug):
     quotes = (
         Quote.objects.filter(speaker=speaker, article__in=Article.objects.published())
         .select_related("article", "section", "source")
-        .order_by("-article__published_at", "section__position", "position")
+        # Reading order within an article: the lead's quotes first, then question by question.
+        .order_by(
+            "-article__published_at", F("section__position").asc(nulls_first=True), "position"
+        )
     )
     context = {"speaker": speaker, "page_obj": paginate(request, quotes, per_page=30)}
     return render(request, "explainers/speaker_detail.html", context)

@@ -1,0 +1,361 @@
+"""Home, archives, search, related, speakers and sources, feeds, sitemaps, metadata."""
+
+import datetime
+import json
+import xml.etree.ElementTree as ET
+
+import extruct
+import feedparser
+import pytest
+from bs4 import BeautifulSoup
+from django.core.management import call_command
+from django.utils import timezone
+
+from explainers.models import Article, QuestionSection, Quote, Source, Speaker, UpdateNote
+from tests.conftest import jpeg_upload, make_article
+
+pytestmark = pytest.mark.django_db
+
+NOW = timezone.now()
+SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+
+
+def page(response):
+    return BeautifulSoup(response.content, "html.parser")
+
+
+@pytest.fixture
+def demo(db):
+    call_command("load_demo", verbosity=0)
+    return Article.objects.get()
+
+
+def article(slug, days_ago=1, tags=(), **overrides):
+    overrides.setdefault("published_at", NOW - datetime.timedelta(days=days_ago))
+    overrides.setdefault("headline", slug.replace("-", " ").capitalize())
+    made = make_article(slug=slug, **overrides)
+    made.tags.add(*tags)
+    return made
+
+
+# Pages.
+
+
+def test_home_leads_with_the_newest_explainer_and_links_its_feeds(client):
+    article("older", days_ago=3)
+    article("newest", days_ago=1)
+    html = page(client.get("/"))
+    assert "with-lead" in html.select_one(".card-list")["class"]
+    assert html.select(".card-headline a")[0].text == "Newest"
+    assert html.select_one('link[type="application/rss+xml"]')["href"] == "/feeds/rss/"
+    assert html.select_one(".feed-links a")["href"] == "/feeds/rss/"
+    website = json.loads(html.select_one('script[type="application/ld+json"]').string)
+    assert website["@type"] == "WebSite" and "search/?q=" in website["potentialAction"]["target"]
+
+
+def test_month_archive_lists_that_months_explainers_with_a_heading(client):
+    article("october", published_at=datetime.datetime(2022, 10, 11, 12, tzinfo=datetime.UTC))
+    article("november", published_at=datetime.datetime(2022, 11, 2, 12, tzinfo=datetime.UTC))
+    html = page(client.get("/archive/2022/10/"))
+    assert html.h1.text == "October 2022"
+    assert [a.text for a in html.select(".card-headline a")] == ["October"]
+    assert html.select_one('.month-nav a[rel="next"]')["href"] == "/archive/2022/11/"
+    index = page(client.get("/archive/"))
+    assert [a.text for a in index.select(".month-list a")] == ["November 2022", "October 2022"]
+    assert client.get("/archive/2022/12/").status_code == 404
+    assert client.get("/archive/2022/13/").status_code == 404
+
+
+def test_tag_and_author_archives_link_their_own_feeds(client, demo):
+    tag_page = page(client.get("/tags/belarus/"))
+    assert tag_page.select_one('link[type="application/atom+xml"]')["href"] == "/tags/belarus/atom/"
+    author_page = page(client.get("/authors/james-beardsworth/"))
+    assert author_page.select_one('link[type="application/rss+xml"]')["href"] == (
+        "/authors/james-beardsworth/rss/"
+    )
+
+
+def test_every_question_has_a_visible_link_to_itself(client, demo):
+    html = page(client.get(demo.get_absolute_url()))
+    for section in html.select("section.question"):
+        link = section.select_one(".question-link a")
+        assert link["href"] == f"#{section['id']}" and link.text == "Link to this question"
+
+
+def test_related_explainers_prefer_shared_tags_then_the_newest(client):
+    main = article("main", tags=["Belarus", "Russia"])
+    article("two-tags", days_ago=9, tags=["Belarus", "Russia"])
+    article("one-tag", days_ago=2, tags=["Russia"])
+    article("untagged-new", days_ago=1)
+    article("untagged-old", days_ago=20)
+    html = page(client.get(main.get_absolute_url()))
+    assert [a.text for a in html.select(".related a")] == ["Two tags", "One tag", "Untagged new"]
+
+
+def test_a_speaker_page_lists_their_quotes_newest_first_linking_to_the_question(client, demo):
+    old = article("older-story", days_ago=4000, sections=1)
+    speaker = Speaker.objects.get(slug="alexander-lukashenko")
+    Quote.objects.create(article=old, section=old.sections.get(), text="An old remark", speaker=speaker)
+    html = page(client.get(speaker.get_absolute_url()))
+    assert html.h1.text == "Alexander Lukashenko"
+    quotes = html.select(".quote-list li")
+    assert len(quotes) == 3
+    assert "Ukraine is not just discussing" in quotes[0].text
+    assert "An old remark" in quotes[-1].text
+    troops = [a["href"] for a in html.select(".quote-list figcaption a") if "#" in a["href"]]
+    assert f"{demo.get_absolute_url()}#how-many-troops-will-be-assembled" in troops
+    # Speaker names on the article page lead here.
+    article_page = page(client.get(demo.get_absolute_url()))
+    assert article_page.select_one("figure.quote a.speaker")["href"] == "/speakers/alexander-lukashenko/"
+
+
+def test_a_source_page_lists_the_explainers_and_answers_citing_it(client, demo):
+    report = Source.objects.get(name="International Center for Security and Defense")
+    html = page(client.get(report.get_absolute_url()))
+    assert html.h1.text == report.name
+    items = html.select(".citing > li")
+    assert len(items) == 1 and demo.headline in items[0].text
+    assert "“How many troops will be assembled?”" in items[0].text
+    belta = Source.objects.get(name="Belta")
+    assert "the introduction" in page(client.get(belta.get_absolute_url())).select_one(".citing").text
+
+
+def test_unpublished_explainers_are_hidden_from_speaker_and_source_pages(client):
+    draft = article("draft", status="draft")
+    source = Source.objects.create(name="Hidden", kind="report")
+    draft.lead_sources.add(source)
+    assert "No published explainer" in client.get(source.get_absolute_url()).content.decode()
+    speaker = Speaker.objects.get()
+    assert "No published quotes" in client.get(speaker.get_absolute_url()).content.decode()
+
+
+def test_friendly_error_pages_in_the_sites_design(client, settings):
+    response = client.get("/no/such/page/")
+    assert response.status_code == 404
+    assert "We can’t find that page" in response.content.decode()
+    assert page(response).select_one(".masthead")
+    from django.template.loader import render_to_string
+
+    assert "Something went wrong on our side" in render_to_string("500.html")
+
+
+# Search.
+
+
+def test_search_finds_a_question_and_links_to_its_anchor(client, demo):
+    html = page(client.get("/search/", {"q": "troops assembled"}))
+    first = html.select_one(".results li h2 a")
+    assert first["href"] == f"{demo.get_absolute_url()}#how-many-troops-will-be-assembled"
+    assert first.text == "How many troops will be assembled?"
+
+
+def test_search_matches_headlines_and_summaries(client, demo):
+    article("union-state", headline="The Union State treaty at 25")
+    html = page(client.get("/search/", {"q": "treaty"}))
+    assert "The Union State treaty at 25" in html.select_one(".results").text
+
+
+def test_search_never_shows_drafts(client):
+    article("secret", status="draft", headline="Secret troop plan")
+    assert "0 results" in page(client.get("/search/", {"q": "troop"})).select_one(".result-count").text
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "   ", "x" * 5000, "'; DROP TABLE explainers_article; --", "<script>alert(1)</script>",
+     "a & | ! ( ) : * \\ \x00 \x1b", '"unbalanced', "-", "🙂" * 100],
+    ids=["empty", "blank", "very-long", "sql", "script", "operators", "quote", "dash", "emoji"],
+)
+def test_hostile_or_odd_queries_get_a_normal_page(client, demo, query):
+    response = client.get("/search/", {"q": query})
+    assert response.status_code == 200
+    assert "<script>alert(1)</script>" not in response.content.decode()
+
+
+def test_a_very_long_query_is_shortened_and_said_so(client, demo):
+    html = page(client.get("/search/", {"q": "troops " * 100}))
+    assert "only its first 200 characters were used" in html.select_one(".notice").text
+
+
+# Feeds.
+
+
+@pytest.mark.parametrize("url", ["/feeds/rss/", "/feeds/atom/"])
+def test_site_feeds_parse_with_full_items(client, demo, url):
+    response = client.get(url)
+    feed = feedparser.parse(response.content)
+    assert not feed.bozo, feed.get("bozo_exception")
+    assert feed.feed.title == "Newsroom"
+    (entry,) = feed.entries
+    assert entry.title == demo.headline
+    assert entry.link.endswith(demo.get_absolute_url())
+    assert entry.author == "James Beardsworth"
+    assert {t.term for t in entry.tags} == {"Belarus", "Russia", "Ukraine", "War in Ukraine"}
+    assert "How many troops will be assembled?" in entry.summary
+    assert "Belarusian President Alexander Lukashenko claimed Monday" in entry.summary
+    enclosure = entry.enclosures[0]
+    assert enclosure.type == "image/jpeg" and int(enclosure.length) == demo.hero_image.size
+    assert enclosure.href.startswith("http://testserver/media/")
+
+
+@pytest.mark.parametrize(
+    "url", ["/tags/belarus/rss/", "/tags/belarus/atom/", "/authors/james-beardsworth/rss/", "/authors/james-beardsworth/atom/"]
+)
+def test_tag_and_author_feeds(client, demo, url):
+    article("unrelated", tags=["Elsewhere"])
+    feed = feedparser.parse(client.get(url).content)
+    assert not feed.bozo
+    titles = [e.title for e in feed.entries]
+    assert demo.headline in titles and ("Unrelated" in titles) is url.startswith("/authors/")
+
+
+def test_feeds_leave_out_drafts_and_unknown_tags_are_404(client):
+    article("draft", status="draft")
+    assert feedparser.parse(client.get("/feeds/rss/").content).entries == []
+    assert client.get("/tags/nothing/rss/").status_code == 404
+
+
+# Sitemaps and robots.
+
+
+def sitemap_locs(content):
+    return [loc.text for loc in ET.fromstring(content).iter(f"{SITEMAP}loc")]
+
+
+def test_sitemap_index_lists_articles_tags_and_authors_with_lastmod(client, demo):
+    index = client.get("/sitemap.xml")
+    sections = sitemap_locs(index.content)
+    assert sorted(sections) == [
+        "http://testserver/sitemap-articles.xml",
+        "http://testserver/sitemap-authors.xml",
+        "http://testserver/sitemap-tags.xml",
+    ]
+    root = ET.fromstring(client.get("/sitemap-articles.xml").content)
+    (url,) = root.findall(f"{SITEMAP}url")
+    assert url.find(f"{SITEMAP}loc").text == f"http://testserver{demo.get_absolute_url()}"
+    assert url.find(f"{SITEMAP}lastmod").text.startswith("2022-10-11")
+    assert "http://testserver/tags/belarus/" in sitemap_locs(client.get("/sitemap-tags.xml").content)
+    assert sitemap_locs(client.get("/sitemap-authors.xml").content) == [
+        "http://testserver/authors/james-beardsworth/"
+    ]
+
+
+def test_sitemaps_split_into_pages_at_the_limit(client, monkeypatch):
+    from explainers.sitemaps import ArticleSitemap
+
+    monkeypatch.setattr(ArticleSitemap, "limit", 2)
+    for n in range(5):
+        article(f"a{n}", days_ago=n + 1)
+    sections = sitemap_locs(client.get("/sitemap.xml").content)
+    pages = [s for s in sections if "articles" in s]
+    assert pages == [
+        "http://testserver/sitemap-articles.xml",
+        "http://testserver/sitemap-articles.xml?p=2",
+        "http://testserver/sitemap-articles.xml?p=3",
+    ]
+    assert len(sitemap_locs(client.get("/sitemap-articles.xml?p=3").content)) == 1
+
+
+def test_news_sitemap_has_only_the_last_two_days(client):
+    article("fresh", days_ago=1)
+    article("stale", days_ago=3)
+    article("draft", days_ago=1, status="draft")
+    root = ET.fromstring(client.get("/news-sitemap.xml").content)
+    news = "{http://www.google.com/schemas/sitemap-news/0.9}"
+    urls = root.findall(f"{SITEMAP}url")
+    assert [u.find(f"{SITEMAP}loc").text.split("/")[-2] for u in urls] == ["fresh"]
+    assert urls[0].find(f"{news}news/{news}title").text == "Fresh"
+    assert urls[0].find(f"{news}news/{news}publication/{news}name").text == "Newsroom"
+
+
+def test_robots_txt_points_at_the_sitemaps(client):
+    body = client.get("/robots.txt").content.decode()
+    assert "Sitemap: http://testserver/sitemap.xml" in body
+    assert "Sitemap: http://testserver/news-sitemap.xml" in body
+    assert "Disallow: /admin/" in body
+
+
+# Metadata.
+
+
+def test_article_metadata_for_sharing(client, demo):
+    html = page(client.get(demo.get_absolute_url()))
+    assert html.title.text == f"{demo.headline} — Newsroom"
+    assert html.select_one('meta[name="description"]')["content"] == demo.dek
+    assert html.select_one('link[rel="canonical"]')["href"] == demo.original_url
+    og = {m["property"]: m["content"] for m in html.select("meta[property]")}
+    assert og["og:title"] == demo.headline and og["og:type"] == "article"
+    assert og["og:image"] == f"http://testserver{demo.hero_image.url}"
+    assert (og["og:image:width"], og["og:image:height"]) == ("1600", "900")
+    assert og["og:url"] == demo.original_url
+    assert html.select_one('meta[name="twitter:card"]')["content"] == "summary_large_image"
+
+
+def test_an_article_without_an_original_url_is_its_own_canonical(client):
+    made = article("home-grown")
+    html = page(client.get(made.get_absolute_url()))
+    assert html.select_one('link[rel="canonical"]')["href"] == f"http://testserver{made.get_absolute_url()}"
+
+
+def structured_data(client, url):
+    response = client.get(url)
+    data = extruct.extract(response.content.decode(), base_url="http://testserver/", syntaxes=["json-ld"])
+    (item,) = data["json-ld"]
+    return item
+
+
+def test_json_ld_describes_the_news_article_with_questions_quotes_and_citations(client, demo):
+    UpdateNote.objects.create(article=demo, kind="correction", text="Fixed a date.")
+    item = structured_data(client, demo.get_absolute_url())
+    assert item["@type"] == "NewsArticle"
+    assert item["headline"] == demo.headline and item["description"] == demo.dek
+    assert item["datePublished"].startswith("2022-10-11")
+    assert item["author"] == [
+        {"@type": "Person", "name": "James Beardsworth", "url": "http://testserver/authors/james-beardsworth/"}
+    ]
+    assert item["publisher"]["@type"] == "NewsMediaOrganization"
+    assert item["publisher"]["logo"]["url"].endswith("/static/logo.png")
+    assert item["mainEntityOfPage"]["@id"].endswith(demo.get_absolute_url())
+    assert item["isAccessibleForFree"] is True
+    assert set(item["keywords"]) == {"Belarus", "Russia", "Ukraine", "War in Ukraine"}
+    assert item["image"][0]["width"] == 1600
+    questions = [p for p in item["hasPart"] if p["@type"] == "Question"]
+    assert len(questions) == 5
+    assert questions[1]["name"] == "How many troops will be assembled?"
+    assert questions[1]["url"].endswith("#how-many-troops-will-be-assembled")
+    answer = questions[1]["acceptedAnswer"]
+    assert answer["@type"] == "Answer" and "<" not in answer["text"]
+    assert answer["hasPart"][0]["@type"] == "Quotation"
+    assert answer["hasPart"][0]["creator"]["name"] == "Alexander Lukashenko"
+    lead_quote = item["hasPart"][0]
+    assert lead_quote["@type"] == "Quotation" and lead_quote["isBasedOn"]["name"] == "Belta"
+    assert [c["name"] for c in item["citation"]] == ["Belta", "International Center for Security and Defense"]
+    assert item["correction"][0]["text"] == "Fixed a date."
+    assert "FAQPage" not in json.dumps(item)
+
+
+def test_json_ld_cannot_be_broken_out_of(client):
+    made = article("hostile", headline="</script><script>alert(1)</script>")
+    section = made.sections.first()
+    section.question = "What about </SCRIPT> and <!-- comments?"
+    section.save()
+    content = client.get(made.get_absolute_url()).content.decode()
+    script = content.split('<script type="application/ld+json">')[1].split("</script>")[0]
+    assert "<" not in script
+    data = json.loads(script)
+    assert data["headline"] == "</script><script>alert(1)</script>"
+    assert data["hasPart"][0]["name"] == "What about </SCRIPT> and <!-- comments?"
+
+
+def test_hero_image_size_is_in_the_page_for_layout_stability(client):
+    made = article("with-photo", hero_image=jpeg_upload(size=(320, 180)), hero_alt="A", hero_credit="AP")
+    img = page(client.get(made.get_absolute_url())).select_one("figure.hero img")
+    assert (img["width"], img["height"], img["fetchpriority"]) == ("320", "180", "high")
+
+
+def test_search_on_postgres_ranks_question_hits_first(client, demo):
+    # On every database a hit on the question text outranks one on a body only.
+    article("body-only", lead="<p>We mention troops and assembled words here.</p>")
+    html = page(client.get("/search/", {"q": "troops assembled"}))
+    assert html.select_one(".results li h2 a").text == "How many troops will be assembled?"
+    assert QuestionSection.objects.exists()
