@@ -11,7 +11,7 @@ PORT ?= 8000
 -include .env
 export
 
-.PHONY: run test install install-dev migrate demo lint clean
+.PHONY: run test install install-dev browser-deps migrate demo lint clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -43,8 +43,12 @@ run: demo
 	@echo ""
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-test: install-dev
+test: install-dev browser-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Chromium, Java and the npm checkers for the browser tests (installs only what is missing).
+browser-deps:
+	bash tests/browser/setup.sh
 
 lint: install-dev
 	$(PY) -m ruff check .

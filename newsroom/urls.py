@@ -1,16 +1,22 @@
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
+from django.http import Http404
+from django.urls import include, path, re_path
+from django.views.static import serve
 
 admin.site.site_header = f"{settings.NEWSROOM_SITE_NAME} admin"
 admin.site.site_title = settings.NEWSROOM_SITE_NAME
 
+
+def serve_media(request, path):
+    """Uploaded files, for development and tests only; production serves them from storage."""
+    if not (settings.DEBUG or settings.NEWSROOM_SERVE_MEDIA):
+        raise Http404("Media files are not served by the application here.")
+    return serve(request, path, document_root=settings.MEDIA_ROOT)
+
+
 urlpatterns = [
     path("admin/", admin.site.urls),
+    re_path(r"^media/(?P<path>.*)$", serve_media),
     path("", include("explainers.urls")),
 ]
-
-if settings.DEBUG:
-    # Development only; production serves media from its storage.
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -3,7 +3,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from PIL import Image
 from reversion.models import Version
 
@@ -56,3 +56,19 @@ def test_a_bad_file_exits_non_zero_with_the_line_and_no_traceback(tmp_path):
     assert result.returncode == 1
     assert "line 3: “February 30, 2022” is not a date that exists" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_page_weight_prints_the_article_pages_weight_within_budget(capsys):
+    call_command("load_demo", verbosity=0)
+    call_command("page_weight")
+    out = capsys.readouterr().out
+    assert "HTML" in out and "CSS /static/css/site.css" in out and "JavaScript: 0 bytes" in out
+    assert "Within budget" in out and "of a 60 KB budget" in out
+
+
+def test_page_weight_fails_over_budget_and_without_articles():
+    with pytest.raises(CommandError, match="load_demo"):
+        call_command("page_weight")
+    call_command("load_demo", verbosity=0)
+    with pytest.raises(CommandError, match="Over budget"):
+        call_command("page_weight", "--budget", "1")

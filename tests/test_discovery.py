@@ -95,7 +95,9 @@ def test_related_explainers_prefer_shared_tags_then_the_newest(client):
 def test_a_speaker_page_lists_their_quotes_newest_first_linking_to_the_question(client, demo):
     old = article("older-story", days_ago=4000, sections=1)
     speaker = Speaker.objects.get(slug="alexander-lukashenko")
-    Quote.objects.create(article=old, section=old.sections.get(), text="An old remark", speaker=speaker)
+    Quote.objects.create(
+        article=old, section=old.sections.get(), text="An old remark", speaker=speaker
+    )
     html = page(client.get(speaker.get_absolute_url()))
     assert html.h1.text == "Alexander Lukashenko"
     quotes = html.select(".quote-list li")
@@ -106,7 +108,10 @@ def test_a_speaker_page_lists_their_quotes_newest_first_linking_to_the_question(
     assert f"{demo.get_absolute_url()}#how-many-troops-will-be-assembled" in troops
     # Speaker names on the article page lead here.
     article_page = page(client.get(demo.get_absolute_url()))
-    assert article_page.select_one("figure.quote a.speaker")["href"] == "/speakers/alexander-lukashenko/"
+    assert (
+        article_page.select_one("figure.quote a.speaker")["href"]
+        == "/speakers/alexander-lukashenko/"
+    )
 
 
 def test_a_source_page_lists_the_explainers_and_answers_citing_it(client, demo):
@@ -117,7 +122,9 @@ def test_a_source_page_lists_the_explainers_and_answers_citing_it(client, demo):
     assert len(items) == 1 and demo.headline in items[0].text
     assert "“How many troops will be assembled?”" in items[0].text
     belta = Source.objects.get(name="Belta")
-    assert "the introduction" in page(client.get(belta.get_absolute_url())).select_one(".citing").text
+    assert (
+        "the introduction" in page(client.get(belta.get_absolute_url())).select_one(".citing").text
+    )
 
 
 def test_unpublished_explainers_are_hidden_from_speaker_and_source_pages(client):
@@ -157,13 +164,24 @@ def test_search_matches_headlines_and_summaries(client, demo):
 
 def test_search_never_shows_drafts(client):
     article("secret", status="draft", headline="Secret troop plan")
-    assert "0 results" in page(client.get("/search/", {"q": "troop"})).select_one(".result-count").text
+    assert (
+        "0 results" in page(client.get("/search/", {"q": "troop"})).select_one(".result-count").text
+    )
 
 
 @pytest.mark.parametrize(
     "query",
-    ["", "   ", "x" * 5000, "'; DROP TABLE explainers_article; --", "<script>alert(1)</script>",
-     "a & | ! ( ) : * \\ \x00 \x1b", '"unbalanced', "-", "🙂" * 100],
+    [
+        "",
+        "   ",
+        "x" * 5000,
+        "'; DROP TABLE explainers_article; --",
+        "<script>alert(1)</script>",
+        "a & | ! ( ) : * \\ \x00 \x1b",
+        '"unbalanced',
+        "-",
+        "🙂" * 100,
+    ],
     ids=["empty", "blank", "very-long", "sql", "script", "operators", "quote", "dash", "emoji"],
 )
 def test_hostile_or_odd_queries_get_a_normal_page(client, demo, query):
@@ -199,7 +217,13 @@ def test_site_feeds_parse_with_full_items(client, demo, url):
 
 
 @pytest.mark.parametrize(
-    "url", ["/tags/belarus/rss/", "/tags/belarus/atom/", "/authors/james-beardsworth/rss/", "/authors/james-beardsworth/atom/"]
+    "url",
+    [
+        "/tags/belarus/rss/",
+        "/tags/belarus/atom/",
+        "/authors/james-beardsworth/rss/",
+        "/authors/james-beardsworth/atom/",
+    ],
 )
 def test_tag_and_author_feeds(client, demo, url):
     article("unrelated", tags=["Elsewhere"])
@@ -234,7 +258,9 @@ def test_sitemap_index_lists_articles_tags_and_authors_with_lastmod(client, demo
     (url,) = root.findall(f"{SITEMAP}url")
     assert url.find(f"{SITEMAP}loc").text == f"http://testserver{demo.get_absolute_url()}"
     assert url.find(f"{SITEMAP}lastmod").text.startswith("2022-10-11")
-    assert "http://testserver/tags/belarus/" in sitemap_locs(client.get("/sitemap-tags.xml").content)
+    assert "http://testserver/tags/belarus/" in sitemap_locs(
+        client.get("/sitemap-tags.xml").content
+    )
     assert sitemap_locs(client.get("/sitemap-authors.xml").content) == [
         "http://testserver/authors/james-beardsworth/"
     ]
@@ -294,12 +320,17 @@ def test_article_metadata_for_sharing(client, demo):
 def test_an_article_without_an_original_url_is_its_own_canonical(client):
     made = article("home-grown")
     html = page(client.get(made.get_absolute_url()))
-    assert html.select_one('link[rel="canonical"]')["href"] == f"http://testserver{made.get_absolute_url()}"
+    assert (
+        html.select_one('link[rel="canonical"]')["href"]
+        == f"http://testserver{made.get_absolute_url()}"
+    )
 
 
 def structured_data(client, url):
     response = client.get(url)
-    data = extruct.extract(response.content.decode(), base_url="http://testserver/", syntaxes=["json-ld"])
+    data = extruct.extract(
+        response.content.decode(), base_url="http://testserver/", syntaxes=["json-ld"]
+    )
     (item,) = data["json-ld"]
     return item
 
@@ -311,7 +342,11 @@ def test_json_ld_describes_the_news_article_with_questions_quotes_and_citations(
     assert item["headline"] == demo.headline and item["description"] == demo.dek
     assert item["datePublished"].startswith("2022-10-11")
     assert item["author"] == [
-        {"@type": "Person", "name": "James Beardsworth", "url": "http://testserver/authors/james-beardsworth/"}
+        {
+            "@type": "Person",
+            "name": "James Beardsworth",
+            "url": "http://testserver/authors/james-beardsworth/",
+        }
     ]
     assert item["publisher"]["@type"] == "NewsMediaOrganization"
     assert item["publisher"]["logo"]["url"].endswith("/static/logo.png")
@@ -329,7 +364,10 @@ def test_json_ld_describes_the_news_article_with_questions_quotes_and_citations(
     assert answer["hasPart"][0]["creator"]["name"] == "Alexander Lukashenko"
     lead_quote = item["hasPart"][0]
     assert lead_quote["@type"] == "Quotation" and lead_quote["isBasedOn"]["name"] == "Belta"
-    assert [c["name"] for c in item["citation"]] == ["Belta", "International Center for Security and Defense"]
+    assert [c["name"] for c in item["citation"]] == [
+        "Belta",
+        "International Center for Security and Defense",
+    ]
     assert item["correction"][0]["text"] == "Fixed a date."
     assert "FAQPage" not in json.dumps(item)
 
@@ -348,7 +386,9 @@ def test_json_ld_cannot_be_broken_out_of(client):
 
 
 def test_hero_image_size_is_in_the_page_for_layout_stability(client):
-    made = article("with-photo", hero_image=jpeg_upload(size=(320, 180)), hero_alt="A", hero_credit="AP")
+    made = article(
+        "with-photo", hero_image=jpeg_upload(size=(320, 180)), hero_alt="A", hero_credit="AP"
+    )
     img = page(client.get(made.get_absolute_url())).select_one("figure.hero img")
     assert (img["width"], img["height"], img["fetchpriority"]) == ("320", "180", "high")
 

@@ -55,11 +55,11 @@ def import_file(command, path, *, publish=False, dry_run=False):
         if command.verbosity >= 1:
             for line in parsed.report:
                 command.stdout.write(f"  {line}")
-        placeholders = sum("placeholder link" in line for line in parsed.report)
-        command.stdout.write(
-            f"{path.name}: “{parsed.headline}”, {len(parsed.sections)} questions, "
-            f"{len(parsed.quotes)} quotes, {placeholders} placeholder links to fill in."
-        )
+            placeholders = sum("placeholder link" in line for line in parsed.report)
+            command.stdout.write(
+                f"{path.name}: “{parsed.headline}”, {len(parsed.sections)} questions, "
+                f"{len(parsed.quotes)} quotes, {placeholders} placeholder links to fill in."
+            )
         if dry_run:
             command.stdout.write("Dry run: nothing written.")
             return None
