@@ -338,8 +338,7 @@ class ArticleAdminForm(forms.ModelForm):
             # The database rule already reports a missing date; the rest are checked here.
             values = SimpleNamespace(
                 published_at=cleaned.get("published_at"),
-                hero_image=cleaned.get("hero_image"),
-                hero_alt=cleaned.get("hero_alt", ""),
+                hero_photo=cleaned.get("hero_photo"),
                 hero_credit=cleaned.get("hero_credit", ""),
             )
             for problem in article_problems(values, check_date=False):
@@ -392,7 +391,7 @@ class ArticleAdmin(VersionAdmin):
     search_fields = ("headline", "dek", "sections__question")
     date_hierarchy = "published_at"
     prepopulated_fields = {"slug": ("headline",)}
-    autocomplete_fields = ("lead_sources",)
+    autocomplete_fields = ("lead_sources", "hero_photo")
     readonly_fields = ("hero_preview", "created_at", "updated_at")
     actions = ("publish_now", "schedule", "unpublish", "send_back_to_draft", "submit_for_review")
     history_latest_first = True
@@ -416,7 +415,7 @@ class ArticleAdmin(VersionAdmin):
         ("Publication", {"fields": ("status", "published_at", ("created_at", "updated_at"))}),
         (
             "Hero photo",
-            {"fields": ("hero_image", "hero_preview", "hero_alt", "hero_caption", "hero_credit")},
+            {"fields": ("hero_photo", "hero_preview", "hero_caption", "hero_credit")},
         ),
         ("Credits", {"fields": ("contributed_by", "original_url")}),
     )
@@ -509,12 +508,15 @@ class ArticleAdmin(VersionAdmin):
 
     @admin.display(description="preview")
     def hero_preview(self, article):
-        if not article.hero_image:
-            return "No photo yet."
+        photo = article.hero_photo
+        if not photo:
+            return "No photo yet: choose one from the library above."
         return format_html(
-            '<img src="{}" alt="{}" style="max-height: 12rem; max-width: 100%;">',
-            article.hero_image.url,
-            article.hero_alt,
+            '<img src="{}" alt="{}" style="max-height: 12rem; max-width: 100%;"><br>{} — {}',
+            photo.fallback["url"],
+            photo.alt_text,
+            article.hero_caption_text or "(no caption)",
+            article.hero_credit_text or "(no credit)",
         )
 
     # Actions. Each change is saved as a revision and logged in the admin history.

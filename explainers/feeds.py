@@ -1,5 +1,7 @@
 """RSS and Atom feeds for the whole site, each tag and each author (django.contrib.syndication)."""
 
+import mimetypes
+
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.shortcuts import get_object_or_404
@@ -53,14 +55,18 @@ class LatestExplainersFeed(Feed):
         return [tag.name for tag in article.tags.all()]
 
     def item_enclosures(self, article):
-        if not article.hero_image:
+        photo = article.hero_photo
+        if photo is None:
             return []
-        try:
-            length = article.hero_image.size
-        except OSError:
-            return []  # a missing file must not break the feed
-        url = self.request.build_absolute_uri(article.hero_image.url)
-        return [Enclosure(url, str(length), "image/jpeg")]
+        image = photo.fallback
+        size = image["size"]
+        if size is None:
+            try:
+                size = photo.image.size
+            except OSError:
+                return []  # a missing file must not break the feed
+        url = self.request.build_absolute_uri(image["url"])
+        return [Enclosure(url, str(size), mimetypes.guess_type(image["url"])[0] or "image/jpeg")]
 
     def get_feed(self, obj, request):
         self.request = request

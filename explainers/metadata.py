@@ -88,16 +88,21 @@ def article_json_ld(
         "isAccessibleForFree": True,
         "keywords": [tag.name for tag in article.tags.all()],
     }
-    if article.hero_image:
+    photo = article.hero_photo
+    if photo:
+        images = [photo.social]
+        widest = photo.heroes("jpeg")[-1:]
+        images += [{"url": r.file.url, "width": r.width, "height": r.height} for r in widest]
         data["image"] = [
             {
                 "@type": "ImageObject",
-                "url": request.build_absolute_uri(article.hero_image.url),
-                "width": article.hero_width,
-                "height": article.hero_height,
-                "caption": article.hero_caption,
-                "creditText": article.hero_credit,
+                "url": request.build_absolute_uri(image["url"]),
+                "width": image["width"],
+                "height": image["height"],
+                "caption": article.hero_caption_text,
+                "creditText": article.hero_credit_text,
             }
+            for image in images
         ]
     parts = [quotation(request, quote) for quote in lead_quotes]
     for section, quotes in sections:

@@ -111,8 +111,9 @@ class ArticleQuerySet(models.QuerySet):
         return self.published()
 
     def for_listing(self):
-        return self.prefetch_related(
-            models.Prefetch("bylines", queryset=Byline.objects.select_related("author"))
+        return self.select_related("hero_photo").prefetch_related(
+            models.Prefetch("bylines", queryset=Byline.objects.select_related("author")),
+            "hero_photo__renditions",
         )
 
     def for_page(self):
@@ -169,24 +170,25 @@ class Article(models.Model):
         related_name="+",
     )
     authors = models.ManyToManyField(Author, through="Byline", related_name="articles", blank=True)
-    hero_image = models.ImageField(
-        "hero photo",
-        upload_to="heroes/%Y/%m/",
+    hero_photo = models.ForeignKey(
+        "photos.Photo",
+        on_delete=models.PROTECT,
+        null=True,
         blank=True,
-        width_field="hero_width",
-        height_field="hero_height",
+        related_name="hero_of",
+        help_text="Chosen from the photo library, which holds its alt text and credit.",
     )
-    hero_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
-    hero_height = models.PositiveIntegerField(null=True, blank=True, editable=False)
-    hero_alt = models.CharField(
-        "alt text",
-        max_length=300,
+    hero_caption = models.CharField(
+        "caption for this story",
+        max_length=500,
         blank=True,
-        help_text="What the photo shows, for readers who cannot see it.",
+        help_text="Leave empty to use the photo's own caption.",
     )
-    hero_caption = models.CharField("caption", max_length=500, blank=True)
     hero_credit = models.CharField(
-        "credit", max_length=200, blank=True, help_text='For example "Sergei Grits / AP / TASS".'
+        "credit for this story",
+        max_length=200,
+        blank=True,
+        help_text="Leave empty to use the photo's own credit.",
     )
     contributed_by = models.CharField(
         max_length=200,
@@ -240,6 +242,14 @@ class Article(models.Model):
             and self.published_at is not None
             and self.published_at <= timezone.now()
         )
+
+    @property
+    def hero_caption_text(self):
+        return self.hero_caption or (self.hero_photo.caption if self.hero_photo else "")
+
+    @property
+    def hero_credit_text(self):
+        return self.hero_credit or (self.hero_photo.credit if self.hero_photo else "")
 
     def last_updated(self):
         """When readers were last told of a change: the newest note or question marked updated.
@@ -503,13 +513,15 @@ class ShareLink(models.Model):
 
 
 def article_problems(article, check_date=True):
+    """`article`: anything with published_at, hero_photo and hero_credit (a form's values too)."""
     problems = []
     if check_date and not article.published_at:
         problems.append("Set a publication date.")
-    if article.hero_image:
-        if not article.hero_alt.strip():
-            problems.append("The hero photo needs alt text.")
-        if not article.hero_credit.strip():
+    photo = article.hero_photo
+    if photo:
+        if not photo.alt_text.strip():
+            problems.append("The hero photo needs alt text (in the photo library).")
+        if not (article.hero_credit.strip() or photo.credit.strip()):
             problems.append("The hero photo needs a credit.")
     return problems
 

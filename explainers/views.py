@@ -124,6 +124,14 @@ def related_explainers(article, limit=3):
     return related
 
 
+def social_image(request, photo):
+    """The link-preview image (1200 × 630) with an absolute URL, or None."""
+    if photo is None:
+        return None
+    image = photo.social
+    return {**image, "url": request.build_absolute_uri(image["url"])}
+
+
 def render_article(request, article, banner=None):
     """The explainer page. Uses only what ArticleQuerySet.for_page() prefetched, plus the
     related explainers."""
@@ -158,9 +166,7 @@ def render_article(request, article, banner=None):
         "sources": sources,
         "related": related_explainers(article),
         "banner": banner,
-        "hero_url": request.build_absolute_uri(article.hero_image.url)
-        if article.hero_image
-        else "",
+        "social_image": social_image(request, article.hero_photo),
         "json_ld": json_ld(
             article_json_ld(
                 request,

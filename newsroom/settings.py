@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "taggit",
     "reversion",
     "explainers",
+    "photos",
 ]
 
 MIDDLEWARE = [
@@ -145,6 +146,10 @@ NEWSROOM_TWITTER = os.environ.get("NEWSROOM_TWITTER", "")  # e.g. "@newsroom"
 NEWSROOM_SAME_AS = env_list("NEWSROOM_SAME_AS", [])  # the publisher's social profile URLs
 NEWSROOM_LANGUAGE = os.environ.get("NEWSROOM_LANGUAGE", "en")
 NEWSROOM_ARTICLES_PER_PAGE = 12
+
+# Photo uploads: refused above these sizes, before any decoding.
+PHOTO_MAX_UPLOAD_BYTES = int(os.environ.get("PHOTO_MAX_UPLOAD_BYTES", 25 * 1000 * 1000))
+PHOTO_MAX_PIXELS = int(os.environ.get("PHOTO_MAX_PIXELS", 50 * 1000 * 1000))
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)

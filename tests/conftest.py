@@ -35,6 +35,21 @@ def jpeg_upload(name="hero.jpg", size=(64, 36)):
     return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/jpeg")
 
 
+def make_photo(renditions=True, size=(640, 360), **overrides):
+    """A library photo made as an upload would be, with its renditions."""
+    from photos import processing
+    from photos.models import Photo
+
+    fields = {"title": "Troops", "alt_text": "Soldiers in a field", "credit": "AP"}
+    fields.update(overrides)
+    photo = Photo(**fields)
+    photo.save_cleaned(processing.clean_upload(jpeg_upload(size=size)), "photo")
+    photo.save()
+    if renditions:
+        photo.make_renditions()
+    return photo
+
+
 def make_article(sections=2, quotes_per_section=1, **overrides):
     """A published explainer with `sections` answered questions, each with quotes by a speaker."""
     fields = {

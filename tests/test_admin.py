@@ -3,7 +3,7 @@ from bs4 import BeautifulSoup
 from django.urls import reverse
 
 from explainers.models import Article, Author, QuestionSection, Quote, Speaker
-from tests.conftest import jpeg_upload, make_article
+from tests.conftest import make_article, make_photo
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +47,7 @@ def test_the_add_page_has_every_part_of_an_explainer(editor_client):
     response = editor_client.get(ADD_URL)
     assert response.status_code == 200
     html = BeautifulSoup(response.content, "html.parser")
-    for name in ("headline", "slug", "dek", "lead", "lead_sources", "tags", "status", "hero_image"):
+    for name in ("headline", "slug", "dek", "lead", "lead_sources", "tags", "status", "hero_photo"):
         assert html.select_one(f'[name="{name}"]'), name
     for prefix in ("bylines", "sections", "quotes"):
         assert html.select_one(f'[name="{prefix}-TOTAL_FORMS"]'), prefix
@@ -105,7 +105,8 @@ def test_saving_a_whole_article_through_the_admin(editor_client):
 
 
 def test_publishing_is_refused_with_every_problem_named(editor_client):
-    article = make_article(sections=2, status="draft", published_at=None, hero_image=jpeg_upload())
+    photo = make_photo(renditions=False, alt_text=" ", credit="")
+    article = make_article(sections=2, status="draft", published_at=None, hero_photo=photo)
     data = form_data(editor_client.get(change_url(article)))
     data.update(
         {
@@ -117,7 +118,7 @@ def test_publishing_is_refused_with_every_problem_named(editor_client):
     response = editor_client.post(change_url(article), data)
     assert response.status_code == 200
     assert errors(response) == [
-        "Cannot publish: The hero photo needs alt text.",
+        "Cannot publish: The hero photo needs alt text (in the photo library).",
         "Cannot publish: The hero photo needs a credit.",
         "A published article needs a publication date.",
         "Cannot publish: Question 2 (“Question number 2?”) has no answer.",
@@ -234,26 +235,19 @@ def test_view_on_site_opens_a_draft_with_its_banner(editor_client):
     assert "Draft — not public" in preview.content.decode()
 
 
-def test_a_hero_photo_upload_shows_a_thumbnail(editor_client):
+def test_choosing_a_hero_photo_from_the_library_shows_a_thumbnail(editor_client):
     article = make_article()
+    photo = make_photo(alt_text="Troops", credit="AP")
     data = form_data(editor_client.get(change_url(article)))
-    data.update({"hero_image": jpeg_upload(), "hero_alt": "Troops", "hero_credit": "AP"})
+    data.update({"hero_photo": str(photo.pk), "hero_caption": "For this story"})
     response = editor_client.post(change_url(article), data, follow=True)
     assert errors(response) == []
     article.refresh_from_db()
-    assert (article.hero_width, article.hero_height) == (64, 36)
+    assert article.hero_photo == photo and article.hero_caption_text == "For this story"
     page = BeautifulSoup(editor_client.get(change_url(article)).content, "html.parser")
-    assert page.select_one('img[alt="Troops"]')["src"] == article.hero_image.url
-
-
-def test_a_non_image_upload_is_a_form_error(editor_client):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    article = make_article()
-    data = form_data(editor_client.get(change_url(article)))
-    data["hero_image"] = SimpleUploadedFile("x.jpg", b"<script>alert(1)</script>", "image/jpeg")
-    response = editor_client.post(change_url(article), data)
-    assert any("Upload a valid image" in e for e in errors(response))
+    assert page.select_one('img[alt="Troops"]')["src"] == photo.fallback["url"]
+    # The photo is found by autocomplete, not a long dropdown.
+    assert "admin-autocomplete" in str(page.select_one('select[name="hero_photo"]'))
 
 
 def test_people_without_permission_cannot_open_the_article_admin(client, django_user_model):

@@ -20,9 +20,11 @@ def test_load_demo_publishes_the_reference_explainer_with_a_hero_image(client, c
     article = Article.objects.published().get()
     assert article.publish_problems() == []
     assert article.sections.count() == 5 and article.quotes.count() == 4
-    with Image.open(article.hero_image.path) as image:
+    photo = article.hero_photo
+    with Image.open(photo.image.path) as image:
         assert image.format == "JPEG" and image.size == (1600, 900)
-    assert article.hero_alt and article.hero_credit == "Sergei Grits / AP / TASS"
+    assert photo.alt_text and article.hero_credit_text == "Sergei Grits / AP / TASS"
+    assert photo.renditions.count() == 9
     assert article.last_updated() is None
     assert Version.objects.get_for_object(article).count() == 1  # one revision, restorable
     assert client.get("/").status_code == 200
@@ -37,9 +39,9 @@ def test_load_demo_a_second_time_changes_nothing(capsys):
     assert "already loaded; nothing to do" in capsys.readouterr().out
     assert [m.objects.count() for m in (Article, QuestionSection, Quote, Speaker, Source)] == counts
     again = Article.objects.get()
-    assert (again.updated_at, again.hero_image.name) == (
+    assert (again.updated_at, again.hero_photo_id) == (
         article.updated_at,
-        article.hero_image.name,
+        article.hero_photo_id,
     )
 
 

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from explainers.models import Article, QuestionSection, Quote, Source, Speaker, UpdateNote
-from tests.conftest import jpeg_upload, make_article
+from tests.conftest import make_article, make_photo
 
 pytestmark = pytest.mark.django_db
 
@@ -212,7 +212,8 @@ def test_site_feeds_parse_with_full_items(client, demo, url):
     assert "How many troops will be assembled?" in entry.summary
     assert "Belarusian President Alexander Lukashenko claimed Monday" in entry.summary
     enclosure = entry.enclosures[0]
-    assert enclosure.type == "image/jpeg" and int(enclosure.length) == demo.hero_image.size
+    assert enclosure.type == "image/jpeg"
+    assert int(enclosure.length) == demo.hero_photo.fallback["size"] > 0
     assert enclosure.href.startswith("http://testserver/media/")
 
 
@@ -311,8 +312,9 @@ def test_article_metadata_for_sharing(client, demo):
     assert html.select_one('link[rel="canonical"]')["href"] == demo.original_url
     og = {m["property"]: m["content"] for m in html.select("meta[property]")}
     assert og["og:title"] == demo.headline and og["og:type"] == "article"
-    assert og["og:image"] == f"http://testserver{demo.hero_image.url}"
-    assert (og["og:image:width"], og["og:image:height"]) == ("1600", "900")
+    card = demo.hero_photo.rendition("social-1200.jpeg")
+    assert og["og:image"] == f"http://testserver{card.file.url}"
+    assert (og["og:image:width"], og["og:image:height"]) == ("1200", "630")
     assert og["og:url"] == demo.original_url
     assert html.select_one('meta[name="twitter:card"]')["content"] == "summary_large_image"
 
@@ -353,7 +355,7 @@ def test_json_ld_describes_the_news_article_with_questions_quotes_and_citations(
     assert item["mainEntityOfPage"]["@id"].endswith(demo.get_absolute_url())
     assert item["isAccessibleForFree"] is True
     assert set(item["keywords"]) == {"Belarus", "Russia", "Ukraine", "War in Ukraine"}
-    assert item["image"][0]["width"] == 1600
+    assert [(i["width"], i["height"]) for i in item["image"]] == [(1200, 630), (1600, 900)]
     questions = [p for p in item["hasPart"] if p["@type"] == "Question"]
     assert len(questions) == 5
     assert questions[1]["name"] == "How many troops will be assembled?"
@@ -385,12 +387,30 @@ def test_json_ld_cannot_be_broken_out_of(client):
     assert data["hasPart"][0]["name"] == "What about </SCRIPT> and <!-- comments?"
 
 
-def test_hero_image_size_is_in_the_page_for_layout_stability(client):
-    made = article(
-        "with-photo", hero_image=jpeg_upload(size=(320, 180)), hero_alt="A", hero_credit="AP"
-    )
-    img = page(client.get(made.get_absolute_url())).select_one("figure.hero img")
-    assert (img["width"], img["height"], img["fetchpriority"]) == ("320", "180", "high")
+def test_the_hero_is_a_responsive_picture_sized_for_layout_stability(client):
+    photo = make_photo(size=(2000, 1125))
+    made = article("with-photo", hero_photo=photo)
+    picture = page(client.get(made.get_absolute_url())).select_one("figure.hero picture")
+    source = picture.select_one('source[type="image/webp"]')
+    assert [c.split()[1] for c in source["srcset"].split(", ")] == [
+        "480w",
+        "800w",
+        "1200w",
+        "1600w",
+    ]
+    img = picture.img
+    assert (img["width"], img["height"], img["fetchpriority"]) == ("800", "450", "high")
+    assert "loading" not in img.attrs and img["srcset"].count("w,") == 3
+    assert img["alt"] == "Soldiers in a field"
+
+
+def test_listing_images_below_the_fold_load_lazily(client):
+    for n in range(3):
+        article(f"a{n}", days_ago=n + 1, hero_photo=make_photo())
+    images = page(client.get("/")).select(".card img")
+    assert "loading" not in images[0].attrs
+    assert [img.get("loading") for img in images[1:]] == ["lazy", "lazy"]
+    assert all(img["alt"] == "" for img in images)  # the headline beside it says it all
 
 
 def test_search_on_postgres_ranks_question_hits_first(client, demo):

@@ -5,7 +5,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from explainers.models import Article, QuestionSection, Quote, Source, Speaker
-from tests.conftest import jpeg_upload, make_article
+from tests.conftest import make_article, make_photo
 
 pytestmark = pytest.mark.django_db
 
@@ -92,14 +92,15 @@ def test_the_sources_list_is_derived_from_citations_in_reading_order():
 
 
 def test_publish_checks_name_each_problem():
-    article = make_article(sections=2, status="draft", published_at=None, hero_image=jpeg_upload())
+    photo = make_photo(renditions=False, alt_text=" ", credit="")
+    article = make_article(sections=2, status="draft", published_at=None, hero_photo=photo)
     first, second = article.sections.all()
     second.answer = "<p> </p>"
     second.save()
     Quote.objects.filter(section=first).update(speaker=None)
     assert article.publish_problems() == [
         "Set a publication date.",
-        "The hero photo needs alt text.",
+        "The hero photo needs alt text (in the photo library).",
         "The hero photo needs a credit.",
         "Question 2 (“Question number 2?”) has no answer.",
         "Quote 1 (“Words 1.0”) has no speaker.",
@@ -143,3 +144,15 @@ def test_speakers_are_shared_across_articles():
     two = make_article(slug="two")
     speaker = Speaker.objects.get()
     assert set(speaker.quotes.values_list("article", flat=True)) == {one.pk, two.pk}
+
+
+def test_a_storys_credit_overrides_the_photos():
+    photo = make_photo(renditions=False, credit="", caption="Library caption")
+    article = make_article(hero_photo=photo)
+    assert article.publish_problems() == ["The hero photo needs a credit."]
+    article.hero_credit = "Sergei Grits / AP / TASS"
+    assert article.publish_problems() == []
+    assert (article.hero_caption_text, article.hero_credit_text) == (
+        "Library caption",
+        "Sergei Grits / AP / TASS",
+    )

@@ -12,7 +12,7 @@ import io
 from pathlib import Path
 
 import reversion
-from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from PIL import Image, ImageDraw
@@ -20,6 +20,8 @@ from PIL import Image, ImageDraw
 from explainers.importer import parse_explainer
 from explainers.management.commands.import_explainer import import_file
 from explainers.models import Article
+from photos import processing
+from photos.models import Photo
 
 DEMO_FILE = (
     Path(__file__).resolve().parents[2]
@@ -46,11 +48,9 @@ class Command(BaseCommand):
             reversion.set_comment("Demo explainer loaded and published.")
             article = import_file(self, DEMO_FILE).article
             article.dek = DEMO_DEK
-            article.hero_alt = (
-                "Demo illustration in place of the agency photo: a dark red and grey field "
-                "divided by a border line"
-            )
-            article.hero_image.save("demo-hero.jpg", ContentFile(demo_hero_jpeg()), save=False)
+            article.hero_photo = demo_photo(article)
+            # The photo carries the caption and credit read from the file.
+            article.hero_caption = article.hero_credit = ""
             article.status = Article.Status.PUBLISHED
             problems = article.publish_problems()
             if problems:
@@ -63,6 +63,26 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"Published the demo explainer at {article.get_absolute_url()}")
         )
+
+
+def demo_photo(article):
+    """The library photo for the demo: drawn, then cleaned and cut like any upload."""
+    upload = SimpleUploadedFile("demo-hero.jpg", demo_hero_jpeg(), content_type="image/jpeg")
+    photo = Photo(
+        title="Demo illustration: a border between two territories",
+        alt_text=(
+            "Demo illustration in place of the agency photo: a dark red and grey field divided "
+            "by a border line"
+        ),
+        caption=article.hero_caption,
+        credit=article.hero_credit,
+        source_agency="Newsroom demo",
+        focal_y=0.4,
+    )
+    photo.save_cleaned(processing.clean_upload(upload), "demo-hero")
+    photo.save()
+    photo.make_renditions()
+    return photo
 
 
 def demo_hero_jpeg(width=1600, height=900):

@@ -24,6 +24,7 @@ ARTICLE_PARTS = {
     "explainers.speaker": WRITE,
     "explainers.source": WRITE,
     "explainers.author": ("view",),
+    "photos.photo": WRITE,
 }
 
 ROLES = {
@@ -36,6 +37,7 @@ ROLES = {
         "explainers.speaker": ALL,
         "explainers.source": ALL,
         "explainers.sharelink": ALL,
+        "photos.photo": ALL,
         "taggit.tag": ALL,
     },
     # Everything editors do, and the people: users, roles and authors.
@@ -45,6 +47,7 @@ ROLES = {
         "explainers.speaker": ALL,
         "explainers.source": ALL,
         "explainers.sharelink": ALL,
+        "photos.photo": ALL,
         "taggit.tag": ALL,
         "auth.user": ALL,
         "auth.group": ALL,

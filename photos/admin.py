@@ -1,0 +1,150 @@
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.utils.html import format_html
+
+from . import processing
+from .models import Photo
+
+PICKER_WIDTH = 480  # the focal-point picker shows the photo this many CSS pixels wide
+
+
+class PhotoForm(forms.ModelForm):
+    image = forms.FileField(
+        required=False,
+        help_text="JPEG, PNG, WebP or GIF. Location and camera data are removed; the credit and "
+        "date taken are read from the photo when those fields are left empty.",
+    )
+
+    class Meta:
+        model = Photo
+        fields = (
+            "image",
+            "title",
+            "alt_text",
+            "caption",
+            "credit",
+            "source_agency",
+            "taken_on",
+            "focal_x",
+            "focal_y",
+            "tags",
+        )
+
+    def clean_image(self):
+        upload = self.cleaned_data.get("image")
+        self.cleaned_upload = None
+        if not upload or upload is self.initial.get("image"):
+            if not self.instance.pk:
+                raise forms.ValidationError("Choose a photo to upload.")
+            return self.instance.image
+        try:
+            self.cleaned_upload = processing.clean_upload(upload)
+        except processing.Rejected as rejected:
+            raise forms.ValidationError(str(rejected)) from None
+        return upload
+
+    def clean(self):
+        cleaned = super().clean()
+        # A click on the picker (an <input type="image">) sends where it landed, in pixels of the
+        # photo as shown; no JavaScript involved.
+        if "focal.x" in self.data and self.instance.width:
+            try:
+                x, y = float(self.data["focal.x"]), float(self.data["focal.y"])
+            except ValueError:
+                return cleaned
+            shown_height = PICKER_WIDTH * self.instance.height / self.instance.width
+            cleaned["focal_x"] = round(min(max(x / PICKER_WIDTH, 0), 1), 3)
+            cleaned["focal_y"] = round(min(max(y / shown_height, 0), 1), 3)
+        upload = getattr(self, "cleaned_upload", None)
+        if upload:
+            if not cleaned.get("credit") and upload.credit:
+                cleaned["credit"] = upload.credit
+            if not cleaned.get("taken_on") and upload.taken_on:
+                cleaned["taken_on"] = upload.taken_on
+        return cleaned
+
+    def _post_clean(self):
+        # The model's ImageField would re-read the upload; the cleaned image is stored instead,
+        # in save_model, so keep the field out of construct_instance.
+        image = self.cleaned_data.pop("image", None)
+        super()._post_clean()
+        self.cleaned_data["image"] = image
+
+
+@admin.register(Photo)
+class PhotoAdmin(admin.ModelAdmin):
+    form = PhotoForm
+    list_display = ("thumbnail", "title", "credit", "source_agency", "taken_on", "created_at")
+    list_display_links = ("thumbnail", "title")
+    list_filter = ("source_agency", "created_at")
+    search_fields = ("title", "caption", "credit", "alt_text", "source_agency")
+    date_hierarchy = "created_at"
+    readonly_fields = ("focal_picker", "size", "uploaded_by", "created_at")
+    list_per_page = 50
+    fieldsets = (
+        (None, {"fields": ("image", "title", "alt_text", "caption", "credit")}),
+        ("Source", {"fields": ("source_agency", "taken_on", "tags")}),
+        ("Focal point", {"fields": ("focal_picker", ("focal_x", "focal_y"))}),
+        ("File", {"fields": ("size", "uploaded_by", "created_at")}),
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("renditions")
+
+    def save_model(self, request, obj, form, change):
+        upload = form.cleaned_upload
+        if upload:
+            obj.save_cleaned(upload, "photo")
+            obj.uploaded_by = obj.uploaded_by or request.user
+            for note in upload.notes:
+                self.message_user(request, note, messages.INFO)
+            if upload.credit and form.cleaned_data.get("credit") == upload.credit:
+                self.message_user(request, "The credit was read from the photo; check it.")
+        super().save_model(request, obj, form, change)
+        if upload or {"focal_x", "focal_y"} & set(form.changed_data) or "focal.x" in request.POST:
+            obj.make_renditions()
+
+    def response_change(self, request, obj):
+        if "focal.x" in request.POST:
+            self.message_user(
+                request, "Focal point set; the crops were made again.", messages.SUCCESS
+            )
+            return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)
+
+    @admin.display(description="photo")
+    def thumbnail(self, photo):
+        image = photo.fallback if photo.image else None
+        if not image:
+            return "—"
+        return format_html(
+            '<img src="{}" alt="" style="width: 8rem; height: auto; display: block;">', image["url"]
+        )
+
+    @admin.display(description="focal point")
+    def focal_picker(self, photo):
+        if not photo.pk:
+            return "Upload the photo first; then click on it to set its focal point."
+        left, top = photo.focal_x * 100, photo.focal_y * 100
+        return format_html(
+            '<div style="position: relative; width: {}px; max-width: 100%;">'
+            '<input type="image" name="focal" src="{}" alt="Click where the photo’s subject is" '
+            'style="width: {}px; height: auto; display: block; cursor: crosshair;">'
+            '<span aria-hidden="true" style="position: absolute; left: {}%; top: {}%; '
+            "width: 18px; height: 18px; margin: -9px 0 0 -9px; border: 3px solid #fff; "
+            'border-radius: 50%; box-shadow: 0 0 0 2px #000; pointer-events: none;"></span></div>'
+            '<p class="help">Click on the photo where its subject is: crops keep that point in '
+            "view. Or type the numbers below (0–1).</p>",
+            PICKER_WIDTH,
+            photo.image.url,
+            PICKER_WIDTH,
+            f"{left:.1f}",
+            f"{top:.1f}",
+        )
+
+    @admin.display(description="size")
+    def size(self, photo):
+        if not photo.width:
+            return "—"
+        return f"{photo.width:,} × {photo.height:,} pixels, {photo.renditions.count()} renditions"
