@@ -35,6 +35,7 @@ migrate: install
 demo: migrate
 	$(PY) manage.py setup_roles
 	$(PY) manage.py load_demo
+	$(PY) manage.py rebuild_renditions --missing-only --verbosity 0
 
 run: demo
 	@echo ""

@@ -67,6 +67,8 @@ class Photo(models.Model):
         """Store a cleaned upload as this photo's original (not the uploaded bytes)."""
         data, extension = cleaned.encode()
         self.image.save(f"{name}.{extension}", ContentFile(data), save=False)
+        # Set here: Django only measures a file assigned over an existing one.
+        self.width, self.height = cleaned.image.size
 
     def rendition(self, name):
         """A rendition by spec name, from the prefetched set (no query per call)."""

@@ -89,7 +89,7 @@ def clean_upload(upload):
         raise Rejected("The file is empty.")
     if upload.size > max_bytes:
         raise Rejected(
-            f"This file is {upload.size / 1_000_000:.1f} MB; the limit is {max_bytes // 1_000_000} MB."
+            f"This file is {upload.size / 1_000_000:.1f} MB; the limit is {max_bytes / 1_000_000:g} MB."
         )
     upload.seek(0)
     try:
@@ -104,7 +104,7 @@ def clean_upload(upload):
     limit = settings.PHOTO_MAX_PIXELS
     if width * height > limit:
         raise Rejected(
-            f"This image is {width:,} × {height:,} pixels; the limit is {limit // 1_000_000} megapixels."
+            f"This image is {width:,} × {height:,} pixels; the limit is {limit / 1_000_000:g} megapixels."
         )
     credit, taken_on = read_metadata(image)
     notes = []
