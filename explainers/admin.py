@@ -45,6 +45,7 @@ from .models import (
     quote_problems,
     section_problems,
 )
+from .pagecache import article_groups, invalidate_after_commit, invalidate_article, invalidate_site
 from .richtext import html_to_text, sanitize_html, split_blocks
 from .views import render_article
 
@@ -66,8 +67,25 @@ def display_name(user):
     return (user.get_full_name() or user.get_username()) if user else "Someone"
 
 
+class SiteWideEditAdmin(admin.ModelAdmin):
+    """A record shown on many pages (an author, speaker or source): any change to it reaches
+    every cached page."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        invalidate_site()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        invalidate_site()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        invalidate_site()
+
+
 @admin.register(Author)
-class AuthorAdmin(admin.ModelAdmin):
+class AuthorAdmin(SiteWideEditAdmin):
     list_display = ("name", "slug", "user")
     search_fields = ("name",)
     prepopulated_fields = {"slug": ("name",)}
@@ -75,14 +93,14 @@ class AuthorAdmin(admin.ModelAdmin):
 
 
 @admin.register(Speaker)
-class SpeakerAdmin(admin.ModelAdmin):
+class SpeakerAdmin(SiteWideEditAdmin):
     list_display = ("name", "usual_role")
     search_fields = ("name", "usual_role")
     prepopulated_fields = {"slug": ("name",)}
 
 
 @admin.register(Source)
-class SourceAdmin(admin.ModelAdmin):
+class SourceAdmin(SiteWideEditAdmin):
     list_display = ("name", "kind", "publisher", "url")
     list_filter = ("kind",)
     search_fields = ("name", "publisher", "url")
@@ -395,6 +413,10 @@ class ArticleAdmin(VersionAdmin):
     readonly_fields = ("hero_preview", "created_at", "updated_at")
     actions = ("publish_now", "schedule", "unpublish", "send_back_to_draft", "submit_for_review")
     history_latest_first = True
+
+    class Media:
+        css = {"all": ["admin/newsroom.css"]}
+
     object_history_template = "admin/explainers/article/object_history.html"
     fieldsets = (
         (
@@ -467,7 +489,24 @@ class ArticleAdmin(VersionAdmin):
     def save_model(self, request, obj, form, change):
         if not change:
             obj.created_by = request.user
+        # Where the article showed before this save: those pages must change too.
+        form.cache_groups_before = article_groups(obj.pk) if change else set()
         super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if not getattr(form, "is_preview", False):
+            invalidate_article(form.instance.pk, before=form.cache_groups_before)
+
+    def delete_model(self, request, obj):
+        groups = article_groups(obj.pk)
+        super().delete_model(request, obj)
+        invalidate_after_commit(groups)
+
+    def delete_queryset(self, request, queryset):
+        groups = set().union(*(article_groups(pk) for pk in queryset.values_list("pk", flat=True)))
+        super().delete_queryset(request, queryset)
+        invalidate_after_commit(groups)
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not ShareLink:
@@ -512,7 +551,7 @@ class ArticleAdmin(VersionAdmin):
         if not photo:
             return "No photo yet: choose one from the library above."
         return format_html(
-            '<img src="{}" alt="{}" style="max-height: 12rem; max-width: 100%;"><br>{} — {}',
+            '<img src="{}" alt="{}" class="newsroom-preview">{} — {}',
             photo.fallback["url"],
             photo.alt_text,
             article.hero_caption_text or "(no caption)",
@@ -522,9 +561,11 @@ class ArticleAdmin(VersionAdmin):
     # Actions. Each change is saved as a revision and logged in the admin history.
 
     def record(self, request, article, message):
+        before = article_groups(article.pk)
         article.save()
         reversion.set_comment(message)
         self.log_change(request, article, message)
+        invalidate_article(article.pk, before=before)
 
     def publishable(self, request, article):
         problems = article.publish_problems()

@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from . import pagecache
 from .models import Article, Author, Byline, QuestionSection, Quote, Source, Speaker, http_url
 
 
@@ -619,9 +620,13 @@ def save_explainer(parsed, *, publish=False):
 
     The result is recorded as a revision, like every save from the admin.
     """
+    existing = Article.objects.filter(slug=parsed.slug).values_list("pk", flat=True).first()
+    before = pagecache.article_groups(existing) if existing else set()
     with reversion.create_revision():
         reversion.set_comment("Imported from plain text.")
-        return write_explainer(parsed, publish)
+        result = write_explainer(parsed, publish)
+    pagecache.invalidate_article(result.article.pk, before=before)
+    return result
 
 
 def write_explainer(parsed, publish):

@@ -17,6 +17,7 @@ from taggit.models import Tag
 from . import search as search_engine
 from .metadata import article_json_ld, json_ld, publisher
 from .models import Article, Author, QuestionSection, Quote, ShareLink, Source, Speaker
+from .pagecache import depends_on
 from .richtext import interleave
 
 
@@ -104,24 +105,18 @@ def preview_banner(article):
 
 
 def related_explainers(article, limit=3):
-    """Published explainers sharing the most tags with this one, newest first, topped up with
-    the newest ones."""
-    others = (
+    """Published explainers sharing the most tags with this one, newest first."""
+    tag_ids = [tag.pk for tag in article.tags.all()]
+    if not tag_ids:
+        return []
+    return list(
         Article.objects.published()
         .exclude(pk=article.pk)
-        .only("headline", "slug", "published_at", "kicker")
+        .filter(tags__in=tag_ids)
+        .annotate(shared=Count("tags"))
+        .order_by("-shared", "-published_at")
+        .only("headline", "slug", "published_at", "kicker")[:limit]
     )
-    tag_ids = [tag.pk for tag in article.tags.all()]
-    related = []
-    if tag_ids:
-        related = list(
-            others.filter(tags__in=tag_ids)
-            .annotate(shared=Count("tags"))
-            .order_by("-shared", "-published_at")[:limit]
-        )
-    if len(related) < limit:
-        related += list(others.exclude(pk__in=[a.pk for a in related])[: limit - len(related)])
-    return related
 
 
 def social_image(request, photo):
@@ -144,6 +139,8 @@ def render_article(request, article, banner=None):
         notes_by_section[note.section_id].append(note)
     sections = list(article.sections.all())
     by_pk = {section.pk: section for section in sections}
+    # The related list changes with the articles sharing these tags.
+    depends_on(request, *(f"tag:{tag.slug}" for tag in article.tags.all()))
     banner = banner or preview_banner(article)
     last_updated = article.last_updated()
     sources = article.cited_sources()

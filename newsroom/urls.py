@@ -4,6 +4,8 @@ from django.http import Http404
 from django.urls import include, path, re_path
 from django.views.static import serve
 
+from .views import healthz
+
 admin.site.site_header = f"{settings.NEWSROOM_SITE_NAME} admin"
 admin.site.site_title = settings.NEWSROOM_SITE_NAME
 
@@ -17,6 +19,7 @@ def serve_media(request, path):
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
     re_path(r"^media/(?P<path>.*)$", serve_media),
     path("", include("explainers.urls")),
 ]

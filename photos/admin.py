@@ -3,6 +3,8 @@ from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.utils.html import format_html
 
+from explainers.pagecache import invalidate_article
+
 from . import processing
 from .models import Photo
 
@@ -82,6 +84,10 @@ class PhotoAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     readonly_fields = ("focal_picker", "size", "uploaded_by", "created_at")
     list_per_page = 50
+
+    class Media:
+        css = {"all": ["admin/newsroom.css"]}
+
     fieldsets = (
         (None, {"fields": ("image", "title", "alt_text", "caption", "credit")}),
         ("Source", {"fields": ("source_agency", "taken_on", "tags")}),
@@ -104,6 +110,9 @@ class PhotoAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         if upload or {"focal_x", "focal_y"} & set(form.changed_data) or "focal.x" in request.POST:
             obj.make_renditions()
+        # The articles showing this photo now show new crops, captions or credits.
+        for article_id in obj.hero_of.values_list("pk", flat=True):
+            invalidate_article(article_id)
 
     def response_change(self, request, obj):
         if "focal.x" in request.POST:
@@ -118,29 +127,21 @@ class PhotoAdmin(admin.ModelAdmin):
         image = photo.fallback if photo.image else None
         if not image:
             return "—"
-        return format_html(
-            '<img src="{}" alt="" style="width: 8rem; height: auto; display: block;">', image["url"]
-        )
+        return format_html('<img src="{}" alt="" class="newsroom-thumbnail">', image["url"])
 
     @admin.display(description="focal point")
     def focal_picker(self, photo):
         if not photo.pk:
             return "Upload the photo first; then click on it to set its focal point."
-        left, top = photo.focal_x * 100, photo.focal_y * 100
         return format_html(
-            '<div style="position: relative; width: {}px; max-width: 100%;">'
-            '<input type="image" name="focal" src="{}" alt="Click where the photo’s subject is" '
-            'style="width: {}px; height: auto; display: block; cursor: crosshair;">'
-            '<span aria-hidden="true" style="position: absolute; left: {}%; top: {}%; '
-            "width: 18px; height: 18px; margin: -9px 0 0 -9px; border: 3px solid #fff; "
-            'border-radius: 50%; box-shadow: 0 0 0 2px #000; pointer-events: none;"></span></div>'
-            '<p class="help">Click on the photo where its subject is: crops keep that point in '
-            "view. Or type the numbers below (0–1).</p>",
-            PICKER_WIDTH,
+            '<input type="image" name="focal" src="{}" class="newsroom-picker" '
+            'alt="Click where the photo’s subject is">'
+            '<p class="help">Now {}% from the left, {}% from the top. Click on the photo '
+            "where its subject is: crops keep that point in view. Or type the numbers below "
+            "(0–1).</p>",
             photo.image.url,
-            PICKER_WIDTH,
-            f"{left:.1f}",
-            f"{top:.1f}",
+            f"{photo.focal_x * 100:.0f}",
+            f"{photo.focal_y * 100:.0f}",
         )
 
     @admin.display(description="size")

@@ -1,5 +1,6 @@
 import datetime
 import io
+import os
 from pathlib import Path
 
 import pytest
@@ -11,10 +12,21 @@ from PIL import Image
 
 from explainers.models import Article, Author, Byline, QuestionSection, Quote, Speaker
 
+# Tests use the static files as they are; hashed names need `collectstatic` (see make serve).
+os.environ.setdefault("DJANGO_HASHED_STATIC", "0")
+
 REFERENCE_FILE = (
     Path(__file__).resolve().parent.parent
     / "explainers/demo/explainer-belarus-russia-joint-military-group.txt"
 )
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache: cached pages must not leak between tests."""
+    from django.core.cache import cache
+
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -85,11 +85,12 @@ def test_every_question_has_a_visible_link_to_itself(client, demo):
 def test_related_explainers_prefer_shared_tags_then_the_newest(client):
     main = article("main", tags=["Belarus", "Russia"])
     article("two-tags", days_ago=9, tags=["Belarus", "Russia"])
-    article("one-tag", days_ago=2, tags=["Russia"])
+    article("one-tag-old", days_ago=5, tags=["Russia"])
+    article("one-tag-new", days_ago=2, tags=["Belarus"])
+    article("one-more", days_ago=7, tags=["Russia"])
     article("untagged-new", days_ago=1)
-    article("untagged-old", days_ago=20)
     html = page(client.get(main.get_absolute_url()))
-    assert [a.text for a in html.select(".related a")] == ["Two tags", "One tag", "Untagged new"]
+    assert [a.text for a in html.select(".related a")] == ["Two tags", "One tag new", "One tag old"]
 
 
 def test_a_speaker_page_lists_their_quotes_newest_first_linking_to_the_question(client, demo):

@@ -239,6 +239,7 @@ def test_clicking_the_picker_sets_the_focal_point_and_remakes_the_crops(editor_c
     page = BeautifulSoup(editor_client.get(url).content, "html.parser")
     picker = page.select_one('input[type="image"][name="focal"]')
     assert picker["src"] == photo.image.url
+    assert "Now 50% from the left, 50% from the top" in page.text
     data = {
         "title": photo.title,
         "alt_text": photo.alt_text,

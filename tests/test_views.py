@@ -58,7 +58,7 @@ def test_staff_see_a_draft_with_a_clear_banner_and_it_is_not_cached(editor_clien
     article = make_article(status="draft")
     response = editor_client.get(article.get_absolute_url())
     assert "Draft — not public" in page(response).select_one(".preview-banner").text
-    assert "no-cache" in response["Cache-Control"]
+    assert "no-cache" in response["Cache-Control"] and "private" in response["Cache-Control"]
     assert page(response).select_one('meta[name="robots"]')["content"] == "noindex"
 
 
@@ -227,7 +227,8 @@ def queries_for(client, article):
     return len(context.captured_queries)
 
 
-def test_the_article_page_costs_the_same_queries_whatever_its_size(client):
+def test_the_article_page_costs_the_same_queries_whatever_its_size(client, settings):
+    settings.NEWSROOM_PAGE_CACHE = False  # the cost of rendering it
     small = make_article(sections=5, quotes_per_section=1)
     large = make_article(slug="large", sections=40, quotes_per_section=2)
     source = Source.objects.create(name="Belta", kind="agency")
@@ -238,7 +239,7 @@ def test_the_article_page_costs_the_same_queries_whatever_its_size(client):
             section.sources.add(source)
         article.quotes.update(source=source)
     assert large.quotes.count() == 80
-    assert queries_for(client, small) == queries_for(client, large) <= 10
+    assert queries_for(client, small) == queries_for(client, large) <= 9
 
 
 # Listings.

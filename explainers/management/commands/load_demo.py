@@ -20,6 +20,7 @@ from PIL import Image, ImageDraw
 from explainers.importer import parse_explainer
 from explainers.management.commands.import_explainer import import_file
 from explainers.models import Article
+from explainers.pagecache import invalidate_article
 from photos import processing
 from photos.models import Photo
 
@@ -60,6 +61,7 @@ class Command(BaseCommand):
             article.save()
             Article.objects.filter(pk=article.pk).update(updated_at=article.published_at)
             article.tags.add(*DEMO_TAGS)
+            invalidate_article(article.pk)
         self.stdout.write(
             self.style.SUCCESS(f"Published the demo explainer at {article.get_absolute_url()}")
         )

@@ -1,0 +1,219 @@
+"""
+Anonymous reader pages, cached until what they show changes — never by a short timeout.
+
+Every cached page records the *groups* it depends on ("article:<slug>", "tag:<slug>", "home",
+"feeds", …): the URL names some, and the view adds the rest with `depends_on()`. Each group has a
+token in the cache; a cached page remembers the tokens it was rendered under and is served only
+while they are all unchanged. Saving an article deletes the tokens of the groups it appears in
+(`invalidate_article()`, called from every save path once the transaction has committed), so the
+pages showing it are rendered afresh and no other page is touched. A token that is missing —
+never made, or evicted — gets a new value, which can only cause a miss, never a stale page. A
+page is also never served past the next scheduled publication, so a scheduled article appears on
+time.
+
+Requests carrying a session cookie (staff) are never cached and are marked private. If the cache
+is unavailable every lookup is a miss and pages are rendered from the database.
+"""
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from functools import wraps
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Min
+from django.http import HttpResponse, HttpResponseNotModified
+from django.utils import timezone
+from django.utils.cache import patch_cache_control
+from django.utils.http import http_date, parse_http_date_safe, quote_etag
+
+GROUP = "pagecache:group:"
+PAGE = "pagecache:page:"
+NEXT_SCHEDULED = "pagecache:next-scheduled"
+SITE = "site"  # every cached page depends on it: edits that touch the whole site bump it
+
+
+@dataclass
+class Entry:
+    content: bytes
+    content_type: str
+    tokens: dict  # group -> token it was rendered under
+    rendered_at: float
+    valid_until: float | None
+
+    @property
+    def etag(self):
+        digest = hashlib.sha1(self.content)
+        digest.update("".join(sorted(self.tokens.values())).encode())
+        return quote_etag(digest.hexdigest()[:20])
+
+
+def depends_on(request, *groups):
+    """Declare that the page being rendered shows what these groups cover."""
+    if hasattr(request, "page_cache_groups"):
+        request.page_cache_groups.update(groups)
+
+
+def tokens(groups):
+    """The current token of each group, giving a fresh one to any group that has none."""
+    keys = {GROUP + group: group for group in groups}
+    found = cache.get_many(list(keys))
+    missing = [key for key in keys if key not in found]
+    if missing:
+        for key in missing:
+            cache.add(key, uuid.uuid4().hex[:16], timeout=None)
+        found.update(cache.get_many(missing))
+    # Unreadable (the cache is down): a value no entry can match.
+    return {group: found.get(key) or uuid.uuid4().hex for key, group in keys.items()}
+
+
+def bump(groups):
+    """Invalidate every cached page that depends on any of these groups."""
+    if groups:
+        cache.delete_many([GROUP + group for group in groups])
+        cache.delete(NEXT_SCHEDULED)  # an article may have been scheduled or unscheduled
+
+
+def still_valid(entry):
+    if entry.valid_until is not None and timezone.now().timestamp() >= entry.valid_until:
+        return False
+    return tokens(entry.tokens) == entry.tokens
+
+
+def next_scheduled_publication():
+    """When the next scheduled article goes public (a timestamp, or None): cached pages must not
+    outlive it. Kept in the cache until an article changes or the moment passes."""
+    from .models import Article
+
+    known = cache.get(NEXT_SCHEDULED)
+    now = timezone.now().timestamp()
+    if known is None or (known["at"] is not None and known["at"] <= now):
+        moment = Article.objects.filter(
+            status=Article.Status.PUBLISHED, published_at__gt=timezone.now()
+        ).aggregate(first=Min("published_at"))["first"]
+        known = {"at": moment.timestamp() if moment else None}
+        cache.set(NEXT_SCHEDULED, known, timeout=None)
+    return known["at"]
+
+
+def page_key(request):
+    raw = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
+    return PAGE + hashlib.sha1(raw.encode()).hexdigest()
+
+
+def cacheable(request):
+    return (
+        settings.NEWSROOM_PAGE_CACHE
+        and request.method in ("GET", "HEAD")
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+    )
+
+
+def public_headers(response, entry, state):
+    response["ETag"] = entry.etag
+    response["Last-Modified"] = http_date(entry.rendered_at)
+    response["Cache-Control"] = settings.NEWSROOM_PUBLIC_CACHE_CONTROL
+    response["Vary"] = "Cookie"
+    response["X-Cache"] = state
+    return response
+
+
+def not_modified(request, entry):
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match is not None:
+        return (
+            entry.etag in [tag.strip() for tag in if_none_match.split(",")] or if_none_match == "*"
+        )
+    since = parse_http_date_safe(request.headers.get("If-Modified-Since", ""))
+    return since is not None and int(entry.rendered_at) <= since
+
+
+def cached_page(view=None, *, groups=None):
+    """Cache a reader view for anonymous visitors until its groups change.
+
+    `groups(request, **kwargs)` names the groups known from the URL alone; the view adds the rest
+    with `depends_on()` while it renders.
+    """
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not cacheable(request):
+                response = view(request, *args, **kwargs)
+                if settings.SESSION_COOKIE_NAME in request.COOKIES:
+                    patch_cache_control(response, private=True, no_store=True)
+                return response
+            key = page_key(request)
+            entry = cache.get(key)
+            if entry is not None and still_valid(entry):
+                if not_modified(request, entry):
+                    return public_headers(HttpResponseNotModified(), entry, "HIT")
+                response = HttpResponse(entry.content, content_type=entry.content_type)
+                return public_headers(response, entry, "HIT")
+
+            request.page_cache_groups = {SITE, *(groups(request, **kwargs) if groups else ())}
+            before = tokens(request.page_cache_groups)  # read before the database is
+            response = view(request, *args, **kwargs)
+            if hasattr(response, "render") and callable(response.render):
+                response = response.render()
+            if response.status_code != 200 or response.streaming:
+                return response
+            after = tokens(request.page_cache_groups)
+            entry = Entry(
+                content=response.content,
+                content_type=response["Content-Type"],
+                tokens=after,
+                rendered_at=timezone.now().timestamp(),
+                valid_until=next_scheduled_publication(),
+            )
+            # Stored only if nothing it shows was invalidated while it was being rendered.
+            if all(after[group] == token for group, token in before.items()):
+                cache.set(key, entry)
+            return public_headers(response, entry, "MISS")
+
+        return wrapper
+
+    return decorate(view) if view is not None else decorate
+
+
+# What an article appears in. Every save path calls invalidate_article() with the groups the
+# article was in before the change and those it is in after it.
+
+
+def article_groups(article_id):
+    """The cache groups of the pages that show this article, as it is in the database now."""
+    from .models import Article
+
+    article = (
+        Article.objects.filter(pk=article_id)
+        .prefetch_related("tags", "authors")
+        .only("slug", "published_at")
+        .first()
+    )
+    if article is None:
+        return set()
+    groups = {f"article:{article.slug}", "home", "archive", "feeds", "sitemaps"}
+    if article.published_at:
+        month = timezone.localtime(article.published_at)
+        groups.add(f"month:{month.year}-{month.month:02d}")
+    groups |= {f"tag:{tag.slug}" for tag in article.tags.all()}
+    groups |= {f"author:{author.slug}" for author in article.authors.all()}
+    return groups
+
+
+def invalidate_after_commit(groups):
+    """Bump these groups once the current transaction commits (before it, a reader could cache
+    the old content under the new generation)."""
+    groups = set(groups)
+    transaction.on_commit(lambda: bump(groups))
+
+
+def invalidate_article(article_id, before=()):
+    invalidate_after_commit(set(before) | article_groups(article_id))
+
+
+def invalidate_site():
+    """For changes that reach every page (a speaker, source or author renamed)."""
+    invalidate_after_commit({SITE})

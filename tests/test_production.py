@@ -1,0 +1,428 @@
+"""The production stack: the page cache and its invalidation, conditional GETs, Redis going away,
+health, logging, security headers and `check --deploy`."""
+
+import datetime
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from bs4 import BeautifulSoup
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from explainers.models import Article
+from tests.conftest import make_article
+from tests.test_admin import change_url, errors, form_data
+
+pytestmark = pytest.mark.django_db
+
+PROJECT = Path(__file__).resolve().parent.parent
+NOW = timezone.now
+
+
+def headline_on(client, url):
+    html = BeautifulSoup(client.get(url).content, "html.parser")
+    return [a.text for a in html.select(".card-headline a")] or [html.h1.text]
+
+
+@pytest.fixture
+def on_commit(django_capture_on_commit_callbacks):
+    """Run what a save does once its transaction commits (tests run inside one)."""
+
+    def saved():
+        return django_capture_on_commit_callbacks(execute=True)
+
+    return saved
+
+
+@pytest.fixture
+def reader():
+    """An anonymous visitor, apart from the logged-in `client` of the staff fixtures."""
+    from django.test import Client
+
+    return Client()
+
+
+@pytest.fixture
+def story(db):
+    article = make_article(slug="story", headline="The story")
+    article.tags.add("Belarus")
+    return article
+
+
+# The page cache.
+
+
+def test_anonymous_pages_are_served_from_the_cache_without_queries(client, story):
+    first = client.get(story.get_absolute_url())
+    assert first["X-Cache"] == "MISS"
+    with CaptureQueriesContext(connection) as queries:
+        second = client.get(story.get_absolute_url())
+    assert second["X-Cache"] == "HIT" and len(queries) == 0
+    assert second.content == first.content
+    assert second["Cache-Control"] == "public, max-age=60, stale-while-revalidate=300"
+    assert second["Vary"] == "Cookie"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/",
+        "/tags/belarus/",
+        "/authors/james-beardsworth/",
+        "/feeds/rss/",
+        "/feeds/atom/",
+        "/tags/belarus/rss/",
+        "/sitemap.xml",
+        "/sitemap-articles.xml",
+        "/news-sitemap.xml",
+        "/archive/",
+    ],
+)
+def test_listings_feeds_and_sitemaps_are_cached(client, story, url):
+    assert client.get(url)["X-Cache"] == "MISS"
+    assert client.get(url)["X-Cache"] == "HIT"
+
+
+def test_staff_always_see_fresh_pages_marked_private(editor_client, story):
+    for _ in range(2):
+        response = editor_client.get(story.get_absolute_url())
+        assert "X-Cache" not in response
+        assert "private" in response["Cache-Control"] and "no-store" in response["Cache-Control"]
+
+
+def test_search_and_previews_are_not_cached(client, editor_client, story):
+    assert "X-Cache" not in client.get("/search/", {"q": "story"})
+    draft = make_article(slug="draft", status="draft", published_at=None)
+    response = editor_client.get(draft.get_absolute_url())
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_a_conditional_get_for_an_unchanged_article_is_304_without_rendering(client, story):
+    first = client.get(story.get_absolute_url())
+    with (
+        mock.patch("explainers.views.render_article", side_effect=AssertionError("rendered")),
+        CaptureQueriesContext(connection) as queries,
+    ):
+        again = client.get(story.get_absolute_url(), headers={"If-None-Match": first["ETag"]})
+        since = client.get(
+            story.get_absolute_url(), headers={"If-Modified-Since": first["Last-Modified"]}
+        )
+    assert again.status_code == since.status_code == 304
+    assert again["ETag"] == first["ETag"] and len(queries) == 0
+
+
+def test_a_changed_article_no_longer_matches_its_old_etag(reader, editor_client, story, on_commit):
+    etag = reader.get(story.get_absolute_url())["ETag"]
+    data = form_data(editor_client.get(change_url(story)))
+    data["headline"] = "The story, corrected"
+    with on_commit():
+        assert errors(editor_client.post(change_url(story), data, follow=True)) == []
+    response = reader.get(story.get_absolute_url(), headers={"If-None-Match": etag})
+    assert response.status_code == 200 and response["ETag"] != etag
+
+
+# Invalidation: the pages that show an article change with it, and only those.
+
+
+def test_editing_an_article_refreshes_the_pages_that_show_it(
+    reader, editor_client, story, on_commit
+):
+    other = make_article(slug="other", headline="Another story")
+    other.tags.add("Elsewhere")
+    urls = [
+        story.get_absolute_url(),
+        "/",
+        "/tags/belarus/",
+        "/authors/james-beardsworth/",
+        "/feeds/rss/",
+        "/sitemap-articles.xml",
+    ]
+    for url in urls + [other.get_absolute_url(), "/tags/elsewhere/"]:
+        reader.get(url)
+    data = form_data(editor_client.get(change_url(story)))
+    data.update({"headline": "The story, corrected", "tags": "Belarus, Minsk"})
+    with on_commit():
+        assert errors(editor_client.post(change_url(story), data, follow=True)) == []
+    for url in urls:
+        response = reader.get(url)
+        assert response["X-Cache"] == "MISS", url
+        if "sitemap" not in url:  # a sitemap lists addresses, not headlines
+            assert "The story, corrected" in response.content.decode(), url
+    assert reader.get("/tags/minsk/")["X-Cache"] == "MISS"
+    # Pages that do not show it keep their cached copy.
+    assert reader.get(other.get_absolute_url())["X-Cache"] == "HIT"
+    assert reader.get("/tags/elsewhere/")["X-Cache"] == "HIT"
+
+
+def test_removing_a_tag_takes_the_article_off_that_tags_pages(
+    reader, editor_client, story, on_commit
+):
+    assert headline_on(reader, "/tags/belarus/") == ["The story"]
+    data = form_data(editor_client.get(change_url(story)))
+    data["tags"] = "Minsk"
+    with on_commit():
+        editor_client.post(change_url(story), data)
+    assert reader.get("/tags/belarus/").status_code == 404 or headline_on(
+        reader, "/tags/belarus/"
+    ) != ["The story"]
+
+
+def test_unpublishing_takes_it_off_every_page(reader, editor_client, story, on_commit):
+    for url in (story.get_absolute_url(), "/", "/feeds/rss/"):
+        reader.get(url)
+    with on_commit():
+        editor_client.post(
+            "/admin/explainers/article/",
+            {"action": "unpublish", "_selected_action": [story.pk]},
+        )
+    assert reader.get(story.get_absolute_url()).status_code == 410
+    assert "The story" not in reader.get("/").content.decode()
+    assert "The story" not in reader.get("/feeds/rss/").content.decode()
+
+
+def test_publishing_puts_it_on_the_home_page(reader, editor_client, story, on_commit):
+    draft = make_article(
+        slug="fresh", headline="Fresh explainer", status="review", published_at=None
+    )
+    assert "Fresh explainer" not in reader.get("/").content.decode()
+    with on_commit():
+        editor_client.post(
+            "/admin/explainers/article/",
+            {"action": "publish_now", "_selected_action": [draft.pk]},
+        )
+    assert headline_on(reader, "/")[0] == "Fresh explainer"
+
+
+def test_a_scheduled_article_appears_on_time_although_pages_are_cached(client, story):
+    soon = NOW() + datetime.timedelta(minutes=30)
+    make_article(slug="scheduled", headline="Scheduled explainer", published_at=soon)
+    assert "Scheduled explainer" not in client.get("/").content.decode()
+    assert client.get("/")["X-Cache"] == "HIT"
+    later = soon + datetime.timedelta(seconds=1)
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        response = client.get("/")
+    assert response["X-Cache"] == "MISS"
+    assert headline_on(client, "/")[0] == "Scheduled explainer"
+
+
+def test_importing_an_article_again_refreshes_its_page(client, on_commit, tmp_path):
+    from tests.test_importer import SMALL
+
+    path = tmp_path / "story.txt"
+    path.write_text(SMALL)
+    with on_commit():
+        call_command("import_explainer", str(path), "--publish", verbosity=0)
+    article = Article.objects.get()
+    assert "What is it?" in client.get(article.get_absolute_url()).content.decode()
+    path.write_text(SMALL.replace("What is it?", "What is the treaty?"))
+    with on_commit():
+        call_command("import_explainer", str(path), verbosity=0)
+    assert "What is the treaty?" in client.get(article.get_absolute_url()).content.decode()
+
+
+def test_renaming_a_speaker_refreshes_every_page(reader, editor_client, story, on_commit):
+    from explainers.models import Speaker
+
+    reader.get(story.get_absolute_url())
+    speaker = Speaker.objects.get()
+    url = f"/admin/explainers/speaker/{speaker.pk}/change/"
+    with on_commit():
+        editor_client.post(url, {"name": "Viktar Khrenin", "slug": speaker.slug, "usual_role": ""})
+    assert "Viktar Khrenin" in reader.get(story.get_absolute_url()).content.decode()
+
+
+# Redis.
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def redis_cache(port):
+    return {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{port}/0",
+            "OPTIONS": {
+                "IGNORE_EXCEPTIONS": True,
+                "SOCKET_CONNECT_TIMEOUT": 0.25,
+                "SOCKET_TIMEOUT": 0.25,
+            },
+        }
+    }
+
+
+def start_redis(port):
+    process = subprocess.Popen(
+        [
+            shutil.which("redis-server") or "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+            return process
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("redis-server did not start")
+
+
+def test_when_redis_goes_away_the_site_serves_from_the_database_and_recovers(
+    client, settings, story, caplog
+):
+    port = free_port()
+    redis = start_redis(port)
+    try:
+        settings.CACHES = redis_cache(port)
+        settings.DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+        client.get(story.get_absolute_url())
+        assert client.get(story.get_absolute_url())["X-Cache"] == "HIT"
+        assert client.get("/healthz").status_code == 200
+
+        redis.terminate()
+        redis.wait(5)
+        response = client.get(story.get_absolute_url())
+        assert response.status_code == 200 and "The story" in response.content.decode()
+        assert response["X-Cache"] == "MISS"
+        health = client.get("/healthz")
+        assert health.status_code == 503 and health.json()["cache"] == "failing"
+        assert health.json()["database"] == "ok"
+
+        redis = start_redis(port)
+        client.get(story.get_absolute_url())
+        assert client.get(story.get_absolute_url())["X-Cache"] == "HIT"
+        assert client.get("/healthz").status_code == 200
+    finally:
+        redis.terminate()
+        redis.wait(5)
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+# Health, logging, headers, deployment checks.
+
+
+def test_healthz_reports_the_database_and_the_cache(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok"}
+    assert "no-cache" in response["Cache-Control"]
+
+
+def test_healthz_is_503_when_the_database_fails(client):
+    with mock.patch(
+        "django.db.backends.utils.CursorWrapper.execute", side_effect=Exception("down")
+    ):
+        response = client.get("/healthz")
+    assert response.status_code == 503 and response.json()["database"] == "failing"
+
+
+def test_every_request_is_logged_as_one_structured_line(client, story, caplog):
+    import logging
+
+    logger = logging.getLogger("newsroom.requests")
+    logger.addHandler(caplog.handler)
+    try:
+        with caplog.at_level("INFO", logger="newsroom.requests"):
+            client.get(story.get_absolute_url())
+    finally:
+        logger.removeHandler(caplog.handler)
+    (record,) = [r for r in caplog.records if r.name == "newsroom.requests"]
+    assert (record.method, record.path, record.status) == ("GET", story.get_absolute_url(), 200)
+    assert record.duration_ms > 0
+
+    import json
+
+    from newsroom.logging import JsonFormatter
+
+    line = json.loads(JsonFormatter().format(record))
+    assert line["status"] == 200 and line["path"] == story.get_absolute_url()
+
+
+def test_reader_pages_carry_the_security_headers(client, story):
+    response = client.get(story.get_absolute_url())
+    csp = response["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert "geolocation=()" in response["Permissions-Policy"]
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    env = {
+        **os.environ,
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": "k" * 10
+        + "-production-secret-key-of-fifty-characters-or-more-0123456789",
+        "DJANGO_ALLOWED_HOSTS": "news.example",
+    }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for the browser tests only
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=PROJECT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    env = {**os.environ, "DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": ""}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=PROJECT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0 and "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+def test_collected_static_files_have_hashed_names_and_far_future_caching(
+    client, settings, tmp_path
+):
+    settings.STATIC_ROOT = tmp_path / "static"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+    settings.WHITENOISE_USE_FINDERS = False
+    call_command("collectstatic", interactive=False, verbosity=0)
+    from django.templatetags.static import static
+
+    url = static("css/site.css")
+    assert url != "/static/css/site.css" and url.startswith("/static/css/site.")
+    from django.test import Client
+
+    response = Client().get(url, headers={"Accept-Encoding": "gzip"})
+    assert response.status_code == 200
+    assert (
+        "immutable" in response["Cache-Control"]
+        and "max-age=315360000" in response["Cache-Control"]
+    )
+    assert response["Content-Encoding"] in ("gzip", "br")
