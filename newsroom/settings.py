@@ -127,6 +127,9 @@ else:
         }
     }
 
+# bench/serve.py turns on a constant "hello" view, the framework's floor, to compare pages with.
+NEWSROOM_BENCH_HELLO = env_bool("NEWSROOM_BENCH_HELLO", False)
+
 # Anonymous reader pages are cached until what they show changes (explainers.pagecache).
 NEWSROOM_PAGE_CACHE = env_bool("NEWSROOM_PAGE_CACHE", True)
 # What a CDN or browser may do with a public page: keep it briefly, serve it stale while it

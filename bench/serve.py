@@ -1,0 +1,255 @@
+"""
+Benchmark the article page under the production stack, against the framework's own floor.
+
+    .venv/bin/python bench/serve.py            # about a minute
+    .venv/bin/python bench/serve.py --quick    # seconds: proves the benchmark still runs (CI)
+
+Seeds a database (the demo explainer), starts gunicorn with production settings on 127.0.0.1,
+loads it with wrk (Debian's package; installed when missing and running as root) and prints,
+for the article page uncached (page cache off) and cached (warm), and for a constant "hello"
+Django view in the same setup: requests per second, p50 and p99 latency, errors, SQL queries per
+request, and each page's ratio to the floor. Uses DATABASE_URL and REDIS_URL when set, else a
+throw-away SQLite file and each worker's local memory.
+
+Targets (on the 2-core machine): cached ≥ 0.8× the floor, uncached ≥ 0.15×, no errors, the
+uncached article page at most 5 queries. Without --quick, a missed target makes the exit code 1.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGETS = {"cached": 0.8, "uncached": 0.15}
+MAX_QUERIES = 5
+
+
+def ensure_wrk():
+    if shutil.which("wrk"):
+        return shutil.which("wrk")
+    if os.geteuid() == 0:
+        print("Installing wrk (Debian package)…", flush=True)
+        subprocess.run(["apt-get", "update", "-qq"], check=True)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "wrk"],
+            check=True,
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        )
+        return shutil.which("wrk")
+    sys.exit("bench: wrk is needed; install it with: sudo apt-get install wrk")
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def manage(env, *args):
+    subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+class Server:
+    def __init__(self, env, workers):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        gunicorn = Path(sys.executable).with_name("gunicorn")
+        self.process = subprocess.Popen(
+            [
+                str(gunicorn),
+                "newsroom.wsgi",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                str(workers),
+                "--worker-tmp-dir",
+                "/dev/shm",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(self.base + "/healthz", timeout=1)
+                return
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        sys.exit("bench: gunicorn did not start")
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(10)
+
+
+def run_wrk(wrk, url, seconds, connections):
+    result = subprocess.run(
+        [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    out = result.stdout
+
+    def latency(label):
+        match = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        value, unit = float(match[1]), match[2]
+        return value * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+
+    errors = 0
+    if match := re.search(r"Non-2xx or 3xx responses: (\d+)", out):
+        errors += int(match[1])
+    if match := re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
+    ):
+        errors += sum(map(int, match.groups()))
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1]),
+        "p50": latency("50"),
+        "p99": latency("99"),
+        "errors": errors,
+    }
+
+
+def count_queries(env, path):
+    """SQL queries per request, counted in-process with the same settings and database."""
+    script = (
+        "import django, os; django.setup();"
+        "from django.test import Client; from django.db import connection;"
+        "from django.test.utils import CaptureQueriesContext;"
+        "c = Client(HTTP_HOST='127.0.0.1');"
+        f"c.get({path!r});"  # warms the cache where it is on
+        "ctx = CaptureQueriesContext(connection);"
+        f"ctx.__enter__(); r = c.get({path!r}); ctx.__exit__(None, None, None);"
+        "print(r.status_code, len(ctx.captured_queries))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    assert out[0] == "200", out
+    return int(out[1])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="one second per run (CI)")
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+    seconds = 1 if args.quick else args.seconds
+    wrk = ensure_wrk()
+    workers = (os.cpu_count() or 1) * 2
+
+    with tempfile.TemporaryDirectory(prefix="newsroom-bench-") as tmp:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "newsroom.settings",
+            "DJANGO_DEBUG": "0",
+            "DJANGO_SECRET_KEY": "bench-" + os.urandom(32).hex(),
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "DJANGO_SECURE_SSL_REDIRECT": "0",
+            "DJANGO_SECURE_COOKIES": "0",
+            "DJANGO_HSTS_SECONDS": "0",
+            "DJANGO_HASHED_STATIC": "1",
+            "DJANGO_STATIC_ROOT": f"{tmp}/static",
+            "DJANGO_MEDIA_ROOT": f"{tmp}/media",
+            "NEWSROOM_BENCH_HELLO": "1",
+            "DATABASE_URL": os.environ.get("DATABASE_URL") or f"sqlite:///{tmp}/bench.sqlite3",
+        }
+        env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        print(
+            f"Database: {env['DATABASE_URL'].split('@')[-1]}; cache: "
+            f"{'Redis' if env.get('REDIS_URL') else 'local memory per worker'}; "
+            f"{workers} gunicorn workers; wrk {seconds}s × {args.connections} connections",
+            flush=True,
+        )
+        manage(env, "migrate", "--noinput")
+        manage(env, "load_demo")
+        manage(env, "collectstatic", "--noinput")
+        article = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import django; django.setup(); from explainers.models import "
+                "Article; print(Article.objects.published().first().get_absolute_url())",
+            ],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+
+        results = {}
+        for label, cache_on in (("uncached", "0"), ("cached", "1")):
+            run_env = {**env, "NEWSROOM_PAGE_CACHE": cache_on}
+            server = Server(run_env, workers)
+            try:
+                run_wrk(wrk, server.base + article, 1, args.connections)  # warm up workers
+                results[label] = run_wrk(wrk, server.base + article, seconds, args.connections)
+                results[label]["queries"] = count_queries(run_env, article)
+                if label == "cached":
+                    run_wrk(wrk, server.base + "/bench/hello/", 1, args.connections)
+                    results["floor"] = run_wrk(
+                        wrk, server.base + "/bench/hello/", seconds, args.connections
+                    )
+                    results["floor"]["queries"] = 0
+            finally:
+                server.stop()
+
+    floor = results["floor"]["rps"]
+    print()
+    print(
+        f"{'page':<22}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}{'queries':>9}{'× floor':>9}"
+    )
+    for label, name in (
+        ("floor", "hello (floor)"),
+        ("cached", "article, cached"),
+        ("uncached", "article, uncached"),
+    ):
+        r = results[label]
+        print(
+            f"{name:<22}{r['rps']:>10.0f}{r['p50']:>10.2f}{r['p99']:>10.2f}{r['errors']:>8}"
+            f"{r['queries']:>9}{r['rps'] / floor:>9.2f}"
+        )
+    failures = []
+    for label, ratio in TARGETS.items():
+        if results[label]["rps"] < ratio * floor:
+            failures.append(
+                f"{label} article {results[label]['rps'] / floor:.2f}× floor < {ratio}×"
+            )
+    if any(r["errors"] for r in results.values()):
+        failures.append("errors during the load")
+    if results["uncached"]["queries"] > MAX_QUERIES:
+        failures.append(
+            f"uncached article page: {results['uncached']['queries']} queries > {MAX_QUERIES}"
+        )
+    print()
+    print("Targets: " + ("all met" if not failures else "; ".join(failures)))
+    if failures and not args.quick:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
