@@ -90,9 +90,7 @@ def article_json_ld(
     }
     photo = article.hero_photo
     if photo:
-        images = [photo.social]
-        widest = photo.heroes("jpeg")[-1:]
-        images += [{"url": r.file.url, "width": r.width, "height": r.height} for r in widest]
+        images = [photo.social, *photo.heroes("jpeg")[-1:]]
         data["image"] = [
             {
                 "@type": "ImageObject",

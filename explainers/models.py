@@ -3,6 +3,8 @@ The explainer, as data: an Article told as a lead and ordered QuestionSections, 
 Speakers and citations of Sources. The article's list of sources is derived from its citations.
 """
 
+from collections import defaultdict
+
 import reversion
 from django.conf import settings
 from django.core import signing
@@ -113,17 +115,13 @@ class ArticleQuerySet(models.QuerySet):
     def for_listing(self):
         return self.select_related("hero_photo").prefetch_related(
             models.Prefetch("bylines", queryset=Byline.objects.select_related("author")),
-            "hero_photo__renditions",
         )
 
     def for_page(self):
         """Everything the article page shows, in a fixed number of queries whatever its size."""
         return self.for_listing().prefetch_related(
             "tags",
-            "lead_sources",
-            models.Prefetch(
-                "sections", queryset=QuestionSection.objects.prefetch_related("sources")
-            ),
+            "sections",
             models.Prefetch("quotes", queryset=Quote.objects.select_related("speaker", "source")),
             "notes",
         )
@@ -271,13 +269,35 @@ class Article(models.Model):
             + quote_problems((q.text, q.speaker_id) for q in self.quotes.all())
         )
 
+    def citations(self):
+        """(section id, or None for the lead, Source) for every source the lead and the answers
+        cite — one query over both link tables."""
+        fields = ("source_id", "source__name", "source__kind", "source__url", "source__publisher")
+        lead = (
+            Article.lead_sources.through.objects.filter(article_id=self.pk)
+            .annotate(section=models.Value(None, output_field=models.IntegerField()))
+            .values_list("section", *fields)
+        )
+        answers = (
+            QuestionSection.sources.through.objects.filter(questionsection__article_id=self.pk)
+            .annotate(section=models.F("questionsection_id"))
+            .values_list("section", *fields)
+        )
+        return [
+            (section, Source(id=pk, name=name, kind=kind, url=url, publisher=publisher))
+            for section, pk, name, kind, url, publisher in lead.union(answers, all=True)
+        ]
+
     def cited_sources(self):
         """Every source the lead, the answers and the quotes cite, in order of first citation."""
+        cited = defaultdict(list)
+        for section_id, source in self.citations():
+            cited[section_id].append(source)
         quotes = list(self.quotes.all())
-        groups = [list(self.lead_sources.all())]
+        groups = [sorted(cited[None], key=lambda s: s.name)]
         groups.append([q.source for q in quotes if q.section_id is None and q.source])
         for section in self.sections.all():
-            groups.append(list(section.sources.all()))
+            groups.append(sorted(cited[section.pk], key=lambda s: s.name))
             groups.append([q.source for q in quotes if q.section_id == section.pk and q.source])
         seen, ordered = set(), []
         for source in (s for group in groups for s in group):

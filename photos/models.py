@@ -49,6 +49,9 @@ class Photo(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, editable=False
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Derived from the Rendition rows by make_renditions(), so pages need no query for them:
+    # {spec: {"name": storage name, "width": …, "height": …, "size": bytes}}.
+    rendition_index = models.JSONField(default=dict, blank=True, editable=False)
     tags = TaggableManager(blank=True)
 
     class Meta:
@@ -71,18 +74,19 @@ class Photo(models.Model):
         self.width, self.height = cleaned.image.size
 
     def rendition(self, name):
-        """A rendition by spec name, from the prefetched set (no query per call)."""
-        return next((r for r in self.renditions.all() if r.spec == name), None)
+        """A rendition by spec name as {"url", "width", "height", "size"}, or None."""
+        item = self.rendition_index.get(name)
+        if item is None:
+            return None
+        return {**item, "url": self.image.storage.url(item["name"])}
 
     def heroes(self, fmt):
-        """The 16:9 renditions in one format, narrowest first, from the prefetched set."""
-        items = (
-            r for r in self.renditions.all() if r.spec.startswith("hero-") and r.spec.endswith(fmt)
-        )
-        return sorted(items, key=lambda r: r.width)
+        """The 16:9 renditions in one format, narrowest first."""
+        names = [n for n in self.rendition_index if n.startswith("hero-") and n.endswith(fmt)]
+        return sorted((self.rendition(n) for n in names), key=lambda r: r["width"])
 
     def srcset(self, fmt):
-        return ", ".join(f"{r.file.url} {r.width}w" for r in self.heroes(fmt))
+        return ", ".join(f"{r['url']} {r['width']}w" for r in self.heroes(fmt))
 
     @property
     def srcset_webp(self):
@@ -97,29 +101,23 @@ class Photo(models.Model):
         """The one image for browsers that ignore srcset: the JPEG hero up to 800 wide. Falls back
         to the original while renditions are missing."""
         heroes = self.heroes("jpeg")
-        fitting = [r for r in heroes if r.width <= 800] or heroes
+        fitting = [r for r in heroes if r["width"] <= 800] or heroes
         if fitting:
-            best = fitting[-1]
-            return {
-                "url": best.file.url,
-                "width": best.width,
-                "height": best.height,
-                "size": best.size,
-            }
+            return fitting[-1]
         return {"url": self.image.url, "width": self.width, "height": self.height, "size": None}
 
     @property
     def social(self):
         """The 1200 × 630 card for link previews, or the fallback image."""
-        card = self.rendition("social-1200.jpeg")
-        if card:
-            return {
-                "url": card.file.url,
-                "width": card.width,
-                "height": card.height,
-                "size": card.size,
-            }
-        return self.fallback
+        return self.rendition("social-1200.jpeg") or self.fallback
+
+    def index_renditions(self):
+        """Rebuild rendition_index from the Rendition rows."""
+        self.rendition_index = {
+            r.spec: {"name": r.file.name, "width": r.width, "height": r.height, "size": r.size}
+            for r in Rendition.objects.filter(photo=self)
+        }
+        Photo.objects.filter(pk=self.pk).update(rendition_index=self.rendition_index)
 
     def make_renditions(self, missing_only=False):
         """Cut every rendition from the stored original; with missing_only, just the absent ones.
@@ -130,6 +128,8 @@ class Photo(models.Model):
         existing = {r.spec: r for r in self.renditions.all()}
         wanted = [s for s in processing.SPECS if not (missing_only and s.name in existing)]
         if not wanted:
+            if set(existing) != set(self.rendition_index):
+                self.index_renditions()
             return 0
         with self.image.open("rb") as handle, Image.open(handle) as original:
             original.load()
@@ -151,6 +151,7 @@ class Photo(models.Model):
                 rendition.save()
         if hasattr(self, "_prefetched_objects_cache"):
             self._prefetched_objects_cache.pop("renditions", None)
+        self.index_renditions()
         return len(made)
 
 

@@ -239,7 +239,7 @@ def test_the_article_page_costs_the_same_queries_whatever_its_size(client, setti
             section.sources.add(source)
         article.quotes.update(source=source)
     assert large.quotes.count() == 80
-    assert queries_for(client, small) == queries_for(client, large) <= 9
+    assert queries_for(client, small) == queries_for(client, large) <= 8
 
 
 # Listings.
