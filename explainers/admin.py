@@ -19,7 +19,7 @@ from django.contrib.admin.utils import unquote
 from django.contrib.admin.widgets import AdminSplitDateTime
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, F, Prefetch, Q
+from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery
 from django.forms.formsets import all_valid
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponseNotAllowed
@@ -448,7 +448,17 @@ class ArticleAdmin(VersionAdmin):
         queryset = (
             super()
             .get_queryset(request)
-            .annotate(question_total=Count("sections", distinct=True))
+            # A correlated count, worked out for the rows on the page only (a join and GROUP BY
+            # would count every section of every article first).
+            .annotate(
+                question_total=Subquery(
+                    QuestionSection.objects.filter(article=OuterRef("pk"))
+                    .order_by()
+                    .values("article")
+                    .annotate(total=Count("pk"))
+                    .values("total")
+                )
+            )
             .prefetch_related(Prefetch("bylines", queryset=Byline.objects.select_related("author")))
         )
         user = request.user

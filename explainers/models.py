@@ -213,6 +213,12 @@ class Article(models.Model):
         ordering = ("-published_at", "-id")
         get_latest_by = "published_at"
         permissions = [("publish_article", "Can publish, schedule and unpublish articles")]
+        indexes = [
+            # published(): the status filter with the newest-first order every listing uses.
+            models.Index(
+                fields=["status", "-published_at", "-id"], name="article_status_published"
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(status="published") | Q(published_at__isnull=False),
