@@ -625,21 +625,23 @@ class ArticleAdmin(VersionAdmin):
         }
         return TemplateResponse(request, "admin/explainers/article/schedule.html", context)
 
+    def move_to(self, request, articles, status, message):
+        for article in articles:
+            article.status = status
+            self.record(request, article, message)
+        return len(articles)
+
     @admin.action(description="Unpublish (take down)", permissions=["publish"])
     def unpublish(self, request, queryset):
         articles = queryset.filter(status=Article.Status.PUBLISHED)
-        for article in articles:
-            article.status = Article.Status.UNPUBLISHED
-            self.record(request, article, "Unpublished.")
-        self.message_user(request, f"Unpublished {len(articles)} article(s).", messages.SUCCESS)
+        done = self.move_to(request, articles, Article.Status.UNPUBLISHED, "Unpublished.")
+        self.message_user(request, f"Unpublished {done} article(s).", messages.SUCCESS)
 
     @admin.action(description="Send back to draft", permissions=["publish"])
     def send_back_to_draft(self, request, queryset):
         articles = queryset.exclude(status=Article.Status.DRAFT)
-        for article in articles:
-            article.status = Article.Status.DRAFT
-            self.record(request, article, "Sent back to draft.")
-        self.message_user(request, f"Sent {len(articles)} article(s) back to draft.")
+        done = self.move_to(request, articles, Article.Status.DRAFT, "Sent back to draft.")
+        self.message_user(request, f"Sent {done} article(s) back to draft.")
 
     @admin.action(description="Submit for review", permissions=["change"])
     def submit_for_review(self, request, queryset):

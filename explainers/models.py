@@ -453,8 +453,7 @@ class Quote(models.Model):
         return f"{url}#{self.section.anchor}" if self.section_id else url
 
     def clean(self):
-        if self.section_id and self.article_id and self.section.article_id != self.article_id:
-            raise ValidationError({"section": "This question belongs to another article."})
+        check_own_section(self)
 
 
 @reversion.register()
@@ -492,8 +491,7 @@ class UpdateNote(models.Model):
         return "Updated" if self.kind == self.Kind.UPDATE else self.get_kind_display()
 
     def clean(self):
-        if self.section_id and self.article_id and self.section.article_id != self.article_id:
-            raise ValidationError({"section": "This question belongs to another article."})
+        check_own_section(self)
 
 
 SHARE_SALT = "explainers.share-link"
@@ -532,6 +530,12 @@ class ShareLink(models.Model):
             return None
         link = cls.objects.filter(pk=pk).select_related("article").first()
         return link if link and link.is_active() else None
+
+
+def check_own_section(part):
+    """A quote or a note may only sit in a question of its own article."""
+    if part.section_id and part.article_id and part.section.article_id != part.article_id:
+        raise ValidationError({"section": "This question belongs to another article."})
 
 
 # The publish checks. Each takes plain values so the admin can run it on unsaved form data and

@@ -27,28 +27,25 @@ ARTICLE_PARTS = {
     "photos.photo": WRITE,
 }
 
+# Edits every article, publishes, schedules, unpublishes, deletes and shares drafts.
+EDITOR = {
+    **ARTICLE_PARTS,
+    "explainers.article": (*ALL, "publish"),
+    "explainers.speaker": ALL,
+    "explainers.source": ALL,
+    "explainers.sharelink": ALL,
+    "photos.photo": ALL,
+    "taggit.tag": ALL,
+}
+
 ROLES = {
     # Writes articles and edits their own drafts; the admin limits them to their own articles.
     "Reporter": {"explainers.article": WRITE, **ARTICLE_PARTS},
-    # Edits every article, publishes, schedules, unpublishes, deletes and shares drafts.
-    "Editor": {
-        "explainers.article": (*ALL, "publish"),
-        **ARTICLE_PARTS,
-        "explainers.speaker": ALL,
-        "explainers.source": ALL,
-        "explainers.sharelink": ALL,
-        "photos.photo": ALL,
-        "taggit.tag": ALL,
-    },
+    "Editor": EDITOR,
     # Everything editors do, and the people: users, roles and authors.
     "Admin": {
+        **{model: ALL for model in EDITOR},
         "explainers.article": (*ALL, "publish"),
-        **{model: ALL for model in ARTICLE_PARTS},
-        "explainers.speaker": ALL,
-        "explainers.source": ALL,
-        "explainers.sharelink": ALL,
-        "photos.photo": ALL,
-        "taggit.tag": ALL,
         "auth.user": ALL,
         "auth.group": ALL,
         "auth.permission": ("view",),
