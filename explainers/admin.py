@@ -505,8 +505,7 @@ class ArticleAdmin(VersionAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        if not getattr(form, "is_preview", False):
-            invalidate_article(form.instance.pk, before=form.cache_groups_before)
+        invalidate_article(form.instance.pk, before=form.cache_groups_before)
 
     def delete_model(self, request, obj):
         groups = article_groups(obj.pk)

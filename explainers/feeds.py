@@ -17,6 +17,16 @@ FEED_SIZE = 20
 class LatestExplainersFeed(Feed):
     description_template = "explainers/feed_description.html"
 
+    @classmethod
+    def as_view(cls):
+        """A view that makes a feed per request: the feed keeps the request (for absolute image
+        URLs), so one instance must never serve two threads."""
+
+        def view(request, *args, **kwargs):
+            return cls()(request, *args, **kwargs)
+
+        return view
+
     def title(self, obj=None):
         return settings.NEWSROOM_SITE_NAME
 

@@ -42,12 +42,14 @@ class Entry:
     tokens: dict  # group -> token it was rendered under
     rendered_at: float
     valid_until: float | None
+    etag: str = ""
 
-    @property
-    def etag(self):
-        digest = hashlib.sha1(self.content)
-        digest.update("".join(sorted(self.tokens.values())).encode())
-        return quote_etag(digest.hexdigest()[:20])
+    def __post_init__(self):
+        # Worked out once when the page is rendered, not on every hit.
+        if not self.etag:
+            digest = hashlib.sha1(self.content)
+            digest.update("".join(sorted(self.tokens.values())).encode())
+            self.etag = quote_etag(digest.hexdigest()[:20])
 
 
 def depends_on(request, *groups):

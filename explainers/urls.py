@@ -29,12 +29,12 @@ urlpatterns = [
     ),
     path(
         "authors/<slug:slug>/rss/",
-        cached_page(feeds.AuthorFeed(), groups=group("author:{slug}")),
+        cached_page(feeds.AuthorFeed.as_view(), groups=group("author:{slug}")),
         name="author_feed_rss",
     ),
     path(
         "authors/<slug:slug>/atom/",
-        cached_page(feeds.AuthorAtomFeed(), groups=group("author:{slug}")),
+        cached_page(feeds.AuthorAtomFeed.as_view(), groups=group("author:{slug}")),
         name="author_feed_atom",
     ),
     path(
@@ -42,12 +42,12 @@ urlpatterns = [
     ),
     path(
         "tags/<slug:slug>/rss/",
-        cached_page(feeds.TagFeed(), groups=group("tag:{slug}")),
+        cached_page(feeds.TagFeed.as_view(), groups=group("tag:{slug}")),
         name="tag_feed_rss",
     ),
     path(
         "tags/<slug:slug>/atom/",
-        cached_page(feeds.TagAtomFeed(), groups=group("tag:{slug}")),
+        cached_page(feeds.TagAtomFeed.as_view(), groups=group("tag:{slug}")),
         name="tag_feed_atom",
     ),
     path("archive/", cached_page(views.archive_index, groups=group("archive")), name="archive"),
@@ -61,12 +61,12 @@ urlpatterns = [
     path("search/", views.search, name="search"),
     path(
         "feeds/rss/",
-        cached_page(feeds.LatestExplainersFeed(), groups=group("feeds")),
+        cached_page(feeds.LatestExplainersFeed.as_view(), groups=group("feeds")),
         name="feed_rss",
     ),
     path(
         "feeds/atom/",
-        cached_page(feeds.LatestExplainersAtomFeed(), groups=group("feeds")),
+        cached_page(feeds.LatestExplainersAtomFeed.as_view(), groups=group("feeds")),
         name="feed_atom",
     ),
     path(

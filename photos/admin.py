@@ -95,9 +95,6 @@ class PhotoAdmin(admin.ModelAdmin):
         ("File", {"fields": ("size", "uploaded_by", "created_at")}),
     )
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("renditions")
-
     def save_model(self, request, obj, form, change):
         upload = form.cleaned_upload
         if upload:
@@ -148,4 +145,4 @@ class PhotoAdmin(admin.ModelAdmin):
     def size(self, photo):
         if not photo.width:
             return "—"
-        return f"{photo.width:,} × {photo.height:,} pixels, {photo.renditions.count()} renditions"
+        return f"{photo.width:,} × {photo.height:,} pixels, {len(photo.rendition_index)} renditions"
