@@ -33,20 +33,20 @@ def publisher(request):
     return organisation
 
 
-def person(request, name, url=None, job_title=""):
+def person(name, url=None, job_title=""):
     data = {"@type": "Person", "name": name}
     if url:
-        data["url"] = request.build_absolute_uri(url)
+        data["url"] = url
     if job_title:
         data["jobTitle"] = job_title
     return data
 
 
-def quotation(request, quote):
+def quotation(quote):
     data = {"@type": "Quotation", "text": quote.text}
     if quote.speaker:
         data["creator"] = person(
-            request, quote.speaker.name, quote.speaker.get_absolute_url(), quote.speaker_role
+            quote.speaker.name, quote.speaker.get_absolute_url(), quote.speaker_role
         )
     if quote.source:
         data["isBasedOn"] = source_work(quote.source)
@@ -62,14 +62,65 @@ def source_work(source):
     return data
 
 
-def article_json_ld(
-    request, article, page_url, sections, lead_quotes, notes, sources, last_updated
-):
-    """schema.org NewsArticle with its questions and answers as Question/Answer parts.
+def content_json_ld(article, sections, lead_quotes, notes, sources):
+    """The parts of an article's JSON-LD that come from its own content, with site-relative URLs
+    (stored in its page document; `article_json_ld` makes them absolute).
 
-    Not FAQPage: search engines no longer give news sites FAQ results, and an explainer is an
-    article first. All text is plain (no HTML).
+    Questions and answers are Question/Answer parts, not an FAQPage: search engines no longer
+    give news sites FAQ results, and an explainer is an article first. All text is plain.
     """
+    page_path = article.get_absolute_url()
+    parts = [quotation(quote) for quote in lead_quotes]
+    for section, quotes in sections:
+        answer = {"@type": "Answer", "text": html_to_text(section.answer)}
+        if quotes:
+            answer["hasPart"] = [quotation(quote) for quote in quotes]
+        parts.append(
+            {
+                "@type": "Question",
+                "name": section.question,
+                "url": f"{page_path}#{section.anchor}",
+                "acceptedAnswer": answer,
+            }
+        )
+    data = {
+        "author": [
+            person(b.author.name, b.author.get_absolute_url()) for b in article.bylines.all()
+        ],
+        "keywords": [tag.name for tag in article.tags.all()],
+        "hasPart": parts,
+        "citation": [source_work(source) for source in sources],
+        "correction": [
+            {
+                "@type": "CorrectionComment",
+                "text": note.text,
+                "datePublished": note.noted_at.isoformat(),
+            }
+            for note in notes
+        ],
+    }
+    return {key: value for key, value in data.items() if value}
+
+
+def absolute_urls(request, data):
+    """A copy of JSON-LD data with every site-relative "url" made absolute for this request."""
+    if isinstance(data, list):
+        return [absolute_urls(request, item) for item in data]
+    if not isinstance(data, dict):
+        return data
+    return {
+        key: (
+            request.build_absolute_uri(value)
+            if key == "url" and isinstance(value, str) and value.startswith("/")
+            else absolute_urls(request, value)
+        )
+        for key, value in data.items()
+    }
+
+
+def article_json_ld(request, article, document, page_url, last_updated):
+    """schema.org NewsArticle: the stored content parts plus what depends on the request and on
+    the hero photo."""
     data = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
@@ -80,13 +131,9 @@ def article_json_ld(
         "datePublished": article.published_at.isoformat() if article.published_at else None,
         "dateModified": (last_updated or article.updated_at).isoformat(),
         "inLanguage": settings.NEWSROOM_LANGUAGE,
-        "author": [
-            person(request, b.author.name, b.author.get_absolute_url())
-            for b in article.bylines.all()
-        ],
         "publisher": publisher(request),
         "isAccessibleForFree": True,
-        "keywords": [tag.name for tag in article.tags.all()],
+        **absolute_urls(request, document.json_ld),
     }
     photo = article.hero_photo
     if photo:
@@ -101,31 +148,6 @@ def article_json_ld(
                 "creditText": article.hero_credit_text,
             }
             for image in images
-        ]
-    parts = [quotation(request, quote) for quote in lead_quotes]
-    for section, quotes in sections:
-        answer = {"@type": "Answer", "text": html_to_text(section.answer)}
-        if quotes:
-            answer["hasPart"] = [quotation(request, quote) for quote in quotes]
-        parts.append(
-            {
-                "@type": "Question",
-                "name": section.question,
-                "url": f"{page_url}#{section.anchor}",
-                "acceptedAnswer": answer,
-            }
-        )
-    data["hasPart"] = parts
-    if sources:
-        data["citation"] = [source_work(source) for source in sources]
-    if notes:
-        data["correction"] = [
-            {
-                "@type": "CorrectionComment",
-                "text": note.text,
-                "datePublished": note.noted_at.isoformat(),
-            }
-            for note in notes
         ]
     if article.original_url:
         data["isBasedOn"] = article.original_url

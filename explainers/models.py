@@ -117,8 +117,14 @@ class ArticleQuerySet(models.QuerySet):
             models.Prefetch("bylines", queryset=Byline.objects.select_related("author")),
         )
 
+    def for_reading(self):
+        """The article page as readers get it: the article, its hero photo and its stored page
+        document, in one query (see explainers.document)."""
+        return self.select_related("hero_photo", "document")
+
     def for_page(self):
-        """Everything the article page shows, in a fixed number of queries whatever its size."""
+        """Everything the article page shows — what its page document is built from — in a fixed
+        number of queries whatever its size."""
         return self.for_listing().prefetch_related(
             "tags",
             "sections",
@@ -575,3 +581,27 @@ def quote_problems(quotes):
         for n, (text, speaker) in enumerate(quotes, start=1)
         if not speaker
     ]
+
+
+class ArticleDocument(models.Model):
+    """The article page's own content, rendered once when the article changes.
+
+    Derived data, never edited: everything the page shows from the article's sections, quotes,
+    notes, sources, bylines and tags — the body from the lead to the footer as HTML, and what the
+    page's head and JSON-LD need. Every save path rebuilds it (`explainers.document.rebuild`), so
+    a reader's page costs a single query for the article and this row, plus the related list.
+    `manage.py rebuild_documents` rebuilds them all.
+    """
+
+    article = models.OneToOneField(
+        Article, on_delete=models.CASCADE, primary_key=True, related_name="document"
+    )
+    body = models.TextField()
+    bylines = models.JSONField(default=list)  # [{"name", "url"}]
+    tags = models.JSONField(default=list)  # [{"id", "name", "slug"}]
+    json_ld = models.JSONField(default=dict)  # the content's schema.org parts, site-relative URLs
+    last_updated = models.DateTimeField(null=True)
+    built_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"Page document of article {self.article_id}"

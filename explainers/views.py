@@ -14,11 +14,11 @@ from django.views.decorators.cache import never_cache
 from django.views.generic.dates import MonthArchiveView
 from taggit.models import Tag
 
+from . import document as page_document
 from . import search as search_engine
 from .metadata import article_json_ld, json_ld, publisher
 from .models import Article, Author, QuestionSection, Quote, ShareLink, Source, Speaker
 from .pagecache import depends_on
-from .richtext import interleave
 
 
 def paginate(request, queryset, per_page=None):
@@ -56,7 +56,7 @@ def home(request):
 
 
 def article_detail(request, year, month, day, slug):
-    article = Article.objects.visible_to(request.user).for_page().filter(slug=slug).first()
+    article = Article.objects.visible_to(request.user).for_reading().filter(slug=slug).first()
     if article is None:
         if Article.objects.filter(slug=slug, status=Article.Status.UNPUBLISHED).exists():
             return render(request, "410.html", status=410)
@@ -67,15 +67,15 @@ def article_detail(request, year, month, day, slug):
     published_on = timezone.localtime(article.published_at).date()
     if (year, month, day) != (published_on.year, published_on.month, published_on.day):
         return redirect(article, permanent=True)
-    return render_article(request, article)
+    return render_article(request, article, document=page_document.for_page(article))
 
 
 @never_cache
 def article_preview(request, pk):
-    article = get_object_or_404(Article.objects.visible_to(request.user).for_page(), pk=pk)
+    article = get_object_or_404(Article.objects.visible_to(request.user).for_reading(), pk=pk)
     if article.is_published():
         return redirect(article, permanent=True)
-    return render_article(request, article)
+    return render_article(request, article, document=page_document.for_page(article))
 
 
 def shared_article(request, token):
@@ -85,10 +85,13 @@ def shared_article(request, token):
         response = render(request, "explainers/share_link_invalid.html", status=404)
         add_never_cache_headers(response)
         return response
-    article = Article.objects.for_page().get(pk=link.article_id)
+    article = Article.objects.for_reading().get(pk=link.article_id)
     expires = format_date(timezone.localtime(link.expires_at), "F j, Y, H:i")
     return render_article(
-        request, article, banner=f"Shared preview — not public. This link works until {expires}."
+        request,
+        article,
+        banner=f"Shared preview — not public. This link works until {expires}.",
+        document=page_document.for_page(article),
     )
 
 
@@ -104,9 +107,8 @@ def preview_banner(article):
     return f"{article.get_status_display()} — not public"
 
 
-def related_explainers(article, limit=3):
+def related_explainers(article, tag_ids, limit=3):
     """Published explainers sharing the most tags with this one, newest first."""
-    tag_ids = [tag.pk for tag in article.tags.all()]
     if not tag_ids:
         return []
     return list(
@@ -127,55 +129,27 @@ def social_image(request, photo):
     return {**image, "url": request.build_absolute_uri(image["url"])}
 
 
-def render_article(request, article, banner=None):
-    """The explainer page. Uses only what ArticleQuerySet.for_page() prefetched, plus the
-    related explainers."""
-    quotes_by_section = defaultdict(list)
-    for quote in article.quotes.all():
-        quotes_by_section[quote.section_id].append(quote)
-    notes = list(article.notes.all())
-    notes_by_section = defaultdict(list)
-    for note in notes:
-        notes_by_section[note.section_id].append(note)
-    sections = list(article.sections.all())
-    by_pk = {section.pk: section for section in sections}
+def render_article(request, article, banner=None, document=None):
+    """The explainer page, from the article's stored page document (one query with the
+    article) plus the related explainers. Without a document — a preview of unsaved changes —
+    one is built from an article fetched with ArticleQuerySet.for_page()."""
+    if document is None:
+        document = page_document.build(article)
     # The related list changes with the articles sharing these tags.
-    depends_on(request, *(f"tag:{tag.slug}" for tag in article.tags.all()))
+    depends_on(request, *(f"tag:{tag['slug']}" for tag in document.tags))
     banner = banner or preview_banner(article)
-    last_updated = article.last_updated()
-    sources = article.cited_sources()
+    last_updated = document.last_updated
     page_url = request.build_absolute_uri(article.get_absolute_url())
     context = {
         "article": article,
+        "document": document,
         "page_url": page_url,
         "canonical_url": article.original_url or page_url,
-        "lead_blocks": interleave(article.lead, quotes_by_section[None]),
-        "sections": [
-            (
-                section,
-                interleave(section.answer, quotes_by_section[section.pk]),
-                notes_by_section[section.pk],
-            )
-            for section in sections
-        ],
-        "notes": [(note, by_pk.get(note.section_id)) for note in notes],
         "last_updated": last_updated,
-        "sources": sources,
-        "related": related_explainers(article),
+        "related": related_explainers(article, [tag["id"] for tag in document.tags]),
         "banner": banner,
         "social_image": social_image(request, article.hero_photo),
-        "json_ld": json_ld(
-            article_json_ld(
-                request,
-                article,
-                page_url,
-                [(s, quotes_by_section[s.pk]) for s in sections],
-                quotes_by_section[None],
-                notes,
-                sources,
-                last_updated,
-            )
-        ),
+        "json_ld": json_ld(article_json_ld(request, article, document, page_url, last_updated)),
     }
     response = render(request, "explainers/article_detail.html", context)
     if banner:

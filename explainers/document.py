@@ -1,0 +1,138 @@
+"""
+The article page's stored document: its body and metadata rendered when the article changes, not
+on every request.
+
+`build(article)` renders it from an article fetched with `Article.objects.for_page()`;
+`rebuild(ids)` stores fresh ones. Every write to an article, its parts, or a speaker, source,
+author or tag it shows is caught by the signal handlers in explainers.signals, which have the
+documents concerned rebuilt when the write commits — before the page cache is invalidated, so a
+page cached afterwards is never built from an old document. Previews of unsaved changes never use
+the stored document: they build one from the state in hand.
+"""
+
+from collections import defaultdict
+
+from django.db import connection, transaction
+from django.template.loader import render_to_string
+
+from .metadata import content_json_ld
+from .models import Article, ArticleDocument
+from .richtext import interleave
+
+
+def build(article):
+    """An unsaved ArticleDocument for an article fetched with for_page()."""
+    quotes_by_section = defaultdict(list)
+    for quote in article.quotes.all():
+        quotes_by_section[quote.section_id].append(quote)
+    notes = list(article.notes.all())
+    notes_by_section = defaultdict(list)
+    for note in notes:
+        notes_by_section[note.section_id].append(note)
+    sections = list(article.sections.all())
+    by_pk = {section.pk: section for section in sections}
+    tags = list(article.tags.all())
+    sources = article.cited_sources()
+    body = render_to_string(
+        "explainers/_article_body.html",
+        {
+            "article": article,
+            "lead_blocks": interleave(article.lead, quotes_by_section[None]),
+            "sections": [
+                (
+                    section,
+                    interleave(section.answer, quotes_by_section[section.pk]),
+                    notes_by_section[section.pk],
+                )
+                for section in sections
+            ],
+            "notes": [(note, by_pk.get(note.section_id)) for note in notes],
+            "sources": sources,
+            "tags": tags,
+        },
+    )
+    return ArticleDocument(
+        article=article,
+        body=body,
+        bylines=[
+            {"name": b.author.name, "url": b.author.get_absolute_url()}
+            for b in article.bylines.all()
+        ],
+        tags=[{"id": tag.pk, "name": tag.name, "slug": tag.slug} for tag in tags],
+        json_ld=content_json_ld(
+            article,
+            [(s, quotes_by_section[s.pk]) for s in sections],
+            quotes_by_section[None],
+            notes,
+            sources,
+        ),
+        last_updated=article.last_updated(),
+    )
+
+
+def rebuild(article_ids):
+    """Store fresh documents for these articles (those that still exist).
+
+    The articles' rows are locked while their documents are read and written, so two rebuilds
+    of one article — or a rebuild and an editor's save, which locks the row too — run one after
+    the other and the last to finish always read the newest data.
+    """
+    ids = sorted(set(article_ids))
+    if not ids:
+        return
+    fields = ["body", "bylines", "tags", "json_ld", "last_updated", "built_at"]
+    with transaction.atomic():
+        list(Article.objects.filter(pk__in=ids).order_by("pk").select_for_update().values("pk"))
+        documents = [build(article) for article in Article.objects.for_page().filter(pk__in=ids)]
+        ArticleDocument.objects.bulk_create(
+            documents, update_conflicts=True, unique_fields=["article"], update_fields=fields
+        )
+
+
+def rebuild_all(articles=None, batch_size=200, progress=None):
+    """Rebuild the documents of these articles (all by default), in batches; returns how many."""
+    articles = Article.objects.all() if articles is None else articles
+    ids = list(articles.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), batch_size):
+        rebuild(ids[start : start + batch_size])
+        if progress:
+            progress(min(start + batch_size, len(ids)), len(ids))
+    return len(ids)
+
+
+def for_page(article):
+    """The stored document of an article fetched with for_reading(), rebuilt first if a change
+    discarded it (or it was never built)."""
+    try:
+        return article.document
+    except ArticleDocument.DoesNotExist:
+        rebuild([article.pk])
+        return ArticleDocument.objects.get(article_id=article.pk)
+
+
+def changed(article_ids):
+    """These articles' pages changed: called by the signal handlers in explainers.signals for
+    every write to an article or anything it shows, inside the write's transaction.
+
+    Their documents are discarded at once, so nothing reads an old one (a reader that finds none
+    rebuilds it, waiting for the writer's lock), and built afresh once the transaction commits —
+    before the page cache hears of the change, whose callbacks are registered later. Ids gather
+    per connection, so an admin save that touches forty rows rebuilds each article once; ids left
+    by a rolled-back transaction are rebuilt with the next commit, which is harmless.
+    """
+    ids = set(article_ids)
+    if not ids:
+        return
+    ArticleDocument.objects.filter(article_id__in=ids).delete()
+    pending = getattr(connection, "newsroom_pending_documents", None)
+    if pending is None:
+        pending = connection.newsroom_pending_documents = set()
+    pending.update(ids)
+    transaction.on_commit(rebuild_pending)
+
+
+def rebuild_pending():
+    pending = getattr(connection, "newsroom_pending_documents", set())
+    ids = set(pending)
+    pending.clear()
+    rebuild(ids)
