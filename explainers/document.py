@@ -15,7 +15,7 @@ from collections import defaultdict
 from django.db import connection, transaction
 from django.template.loader import render_to_string
 
-from .metadata import content_json_ld
+from .metadata import content_members
 from .models import Article, ArticleDocument
 from .richtext import interleave
 
@@ -33,6 +33,7 @@ def build(article):
     by_pk = {section.pk: section for section in sections}
     tags = list(article.tags.all())
     sources = article.cited_sources()
+    last_updated = article.last_updated()
     body = render_to_string(
         "explainers/_article_body.html",
         {
@@ -49,24 +50,21 @@ def build(article):
             "notes": [(note, by_pk.get(note.section_id)) for note in notes],
             "sources": sources,
             "tags": tags,
+            "last_updated": last_updated,
         },
     )
     return ArticleDocument(
         article=article,
         body=body,
-        bylines=[
-            {"name": b.author.name, "url": b.author.get_absolute_url()}
-            for b in article.bylines.all()
-        ],
         tags=[{"id": tag.pk, "name": tag.name, "slug": tag.slug} for tag in tags],
-        json_ld=content_json_ld(
+        json_ld=content_members(
             article,
             [(s, quotes_by_section[s.pk]) for s in sections],
             quotes_by_section[None],
             notes,
             sources,
         ),
-        last_updated=article.last_updated(),
+        last_updated=last_updated,
     )
 
 
@@ -80,7 +78,7 @@ def rebuild(article_ids):
     ids = sorted(set(article_ids))
     if not ids:
         return
-    fields = ["body", "bylines", "tags", "json_ld", "last_updated", "built_at"]
+    fields = ["body", "tags", "json_ld", "last_updated", "built_at"]
     with transaction.atomic():
         list(Article.objects.filter(pk__in=ids).order_by("pk").select_for_update().values("pk"))
         documents = [build(article) for article in Article.objects.for_page().filter(pk__in=ids)]

@@ -586,9 +586,9 @@ def quote_problems(quotes):
 class ArticleDocument(models.Model):
     """The article page's own content, rendered once when the article changes.
 
-    Derived data, never edited: everything the page shows from the article's sections, quotes,
-    notes, sources, bylines and tags — the body from the lead to the footer as HTML, and what the
-    page's head and JSON-LD need. Every save path rebuilds it (`explainers.document.rebuild`), so
+    Derived data, never edited: everything the page shows from the article, its hero photo, its
+    sections, quotes, notes, sources, bylines and tags — the article from its header to its
+    footer as HTML, and what the page's head and JSON-LD need. Every save path rebuilds it (`explainers.document.rebuild`), so
     a reader's page costs a single query for the article and this row, plus the related list.
     `manage.py rebuild_documents` rebuilds them all.
     """
@@ -597,9 +597,9 @@ class ArticleDocument(models.Model):
         Article, on_delete=models.CASCADE, primary_key=True, related_name="document"
     )
     body = models.TextField()
-    bylines = models.JSONField(default=list)  # [{"name", "url"}]
     tags = models.JSONField(default=list)  # [{"id", "name", "slug"}]
-    json_ld = models.JSONField(default=dict)  # the content's schema.org parts, site-relative URLs
+    # The content's schema.org members, serialised, with site-relative URLs.
+    json_ld = models.TextField(blank=True)
     last_updated = models.DateTimeField(null=True)
     built_at = models.DateTimeField(auto_now=True)
 

@@ -43,9 +43,11 @@ class Entry:
     rendered_at: float
     valid_until: float | None
     etag: str = ""
+    last_modified: str = ""
 
     def __post_init__(self):
         # Worked out once when the page is rendered, not on every hit.
+        self.last_modified = self.last_modified or http_date(self.rendered_at)
         if not self.etag:
             digest = hashlib.sha1(self.content)
             digest.update("".join(sorted(self.tokens.values())).encode())
@@ -115,7 +117,7 @@ def cacheable(request):
 
 def public_headers(response, entry, state):
     response["ETag"] = entry.etag
-    response["Last-Modified"] = http_date(entry.rendered_at)
+    response["Last-Modified"] = entry.last_modified
     response["Cache-Control"] = settings.NEWSROOM_PUBLIC_CACHE_CONTROL
     response["Vary"] = "Cookie"
     response["X-Cache"] = state
@@ -123,12 +125,16 @@ def public_headers(response, entry, state):
 
 
 def not_modified(request, entry):
-    if_none_match = request.headers.get("If-None-Match")
+    # META rather than request.headers: building the headers mapping was a tenth of a hit.
+    if_none_match = request.META.get("HTTP_IF_NONE_MATCH")
     if if_none_match is not None:
         return (
             entry.etag in [tag.strip() for tag in if_none_match.split(",")] or if_none_match == "*"
         )
-    since = parse_http_date_safe(request.headers.get("If-Modified-Since", ""))
+    if_modified_since = request.META.get("HTTP_IF_MODIFIED_SINCE")
+    if if_modified_since is None:
+        return False
+    since = parse_http_date_safe(if_modified_since)
     return since is not None and int(entry.rendered_at) <= since
 
 

@@ -10,6 +10,8 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_de
 from django.dispatch import receiver
 from taggit.models import Tag, TaggedItem
 
+from photos.models import Photo
+
 from . import document
 from .models import Article, Author, Byline, QuestionSection, Quote, Source, Speaker, UpdateNote
 
@@ -84,6 +86,13 @@ def tags_changed(sender, instance, action, **kwargs):
 def tagged_item_changed(sender, instance, raw=False, **kwargs):
     if not raw and instance.content_type_id == ContentType.objects.get_for_model(Article).pk:
         document.changed([instance.object_id])
+
+
+@receiver(post_save, sender=Photo)
+def photo_saved(sender, instance, created=False, raw=False, **kwargs):
+    """A hero photo's alt text, caption, credit or crops changed."""
+    if not raw and not created:
+        document.changed(instance.hero_of.values_list("pk", flat=True))
 
 
 # Records shown on many pages: the articles showing them, found before a deletion takes the

@@ -81,9 +81,13 @@ class Photo(models.Model):
         return {**item, "url": self.image.storage.url(item["name"])}
 
     def heroes(self, fmt):
-        """The 16:9 renditions in one format, narrowest first."""
-        names = [n for n in self.rendition_index if n.startswith("hero-") and n.endswith(fmt)]
-        return sorted((self.rendition(n) for n in names), key=lambda r: r["width"])
+        """The 16:9 renditions in one format, narrowest first (worked out once per instance: a
+        page asks for them for its srcset, fallback, social card and JSON-LD)."""
+        memo = self.__dict__.setdefault("_heroes", {})
+        if fmt not in memo:
+            names = [n for n in self.rendition_index if n.startswith("hero-") and n.endswith(fmt)]
+            memo[fmt] = sorted((self.rendition(n) for n in names), key=lambda r: r["width"])
+        return memo[fmt]
 
     def srcset(self, fmt):
         return ", ".join(f"{r['url']} {r['width']}w" for r in self.heroes(fmt))
@@ -117,7 +121,8 @@ class Photo(models.Model):
             r.spec: {"name": r.file.name, "width": r.width, "height": r.height, "size": r.size}
             for r in Rendition.objects.filter(photo=self)
         }
-        Photo.objects.filter(pk=self.pk).update(rendition_index=self.rendition_index)
+        self.__dict__.pop("_heroes", None)
+        self.save(update_fields=["rendition_index"])
 
     def make_renditions(self, missing_only=False):
         """Cut every rendition from the stored original; with missing_only, just the absent ones.

@@ -89,6 +89,8 @@ def test_related_explainers_prefer_shared_tags_then_the_newest(client):
     article("one-tag-new", days_ago=2, tags=["Belarus"])
     article("one-more", days_ago=7, tags=["Russia"])
     article("untagged-new", days_ago=1)
+    article("draft", days_ago=1, tags=["Belarus", "Russia"], status=Article.Status.DRAFT)
+    article("scheduled", days_ago=-1, tags=["Belarus", "Russia"])
     html = page(client.get(main.get_absolute_url()))
     assert [a.text for a in html.select(".related a")] == ["Two tags", "One tag new", "One tag old"]
 

@@ -7,7 +7,7 @@ from taggit.models import Tag
 
 from explainers.models import ArticleDocument, QuestionSection, Quote, Source, Speaker, UpdateNote
 
-from .conftest import make_article
+from .conftest import make_article, make_photo
 
 pytestmark = pytest.mark.django_db
 
@@ -96,6 +96,16 @@ def test_renaming_a_tag_or_deleting_a_source_reaches_every_page_showing_it(clien
         html = page(client, story)
         assert "Belarus (politics)" in html
         assert ">Belta</a>" not in html
+
+
+def test_a_hero_photo_edited_in_the_library_reaches_the_page(client, article):
+    article.hero_photo = make_photo(alt_text="Troops on a plain")
+    article.save()
+    assert 'alt="Troops on a plain"' in page(client, article)
+    photo = article.hero_photo
+    photo.alt_text = "Belarusian troops at a training ground"
+    photo.save()
+    assert 'alt="Belarusian troops at a training ground"' in page(client, article)
 
 
 def test_the_document_is_rebuilt_when_the_write_commits(

@@ -16,9 +16,8 @@ class Migration(migrations.Migration):
             fields=[
                 ('article', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='document', serialize=False, to='explainers.article')),
                 ('body', models.TextField()),
-                ('bylines', models.JSONField(default=list)),
                 ('tags', models.JSONField(default=list)),
-                ('json_ld', models.JSONField(default=dict)),
+                ('json_ld', models.TextField(blank=True)),
                 ('last_updated', models.DateTimeField(null=True)),
                 ('built_at', models.DateTimeField(auto_now=True)),
             ],
