@@ -48,41 +48,77 @@ def search(query):
         current = best_section.get(section.article_id)
         if current is None or rank > current[1]:
             best_section[section.article_id] = (section, rank)
-    ids = set(article_ranks) | set(best_section)
-    articles = Article.objects.published().filter(pk__in=ids).for_listing()
-    hits = []
-    for article in articles:
-        section, section_rank = best_section.get(article.pk, (None, 0.0))
-        rank = max(article_ranks.get(article.pk, 0.0), section_rank)
-        hits.append(Hit(article, section, rank))
-    hits.sort(key=lambda hit: (-hit.rank, -hit.article.published_at.timestamp()))
-    return hits[:MAX_RESULTS]
+    ranks = {
+        pk: max(article_ranks.get(pk, 0.0), best_section.get(pk, (None, 0.0))[1])
+        for pk in set(article_ranks) | set(best_section)
+    }
+    # The best MAX_RESULTS by rank, newest first among equals; only those are loaded in full.
+    dated = Article.objects.published().filter(pk__in=ranks).values_list("pk", "published_at")
+    top = sorted(dated, key=lambda row: (-ranks[row[0]], -row[1].timestamp()))[:MAX_RESULTS]
+    articles = Article.objects.filter(pk__in=[pk for pk, _ in top]).for_listing().in_bulk()
+    return [
+        Hit(articles[pk], best_section.get(pk, (None, 0.0))[0], ranks[pk])
+        for pk, _ in top
+        if pk in articles
+    ]
 
 
-def postgres_ranks(query):
-    from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+# PostgreSQL: how many of the newest matching articles (and questions) are ranked. A word found
+# in most of the archive would otherwise mean ranking all of it on every search; news readers
+# want recent matches first anyway.
+CANDIDATES = 500
 
-    search_query = SearchQuery(query, search_type="websearch", config="english")
-    article_vector = (
+
+def article_vector():
+    """The searchable text of an article. Migration 0008 indexes exactly this expression (GIN),
+    so a change here needs a new migration."""
+    from django.contrib.postgres.search import SearchVector
+
+    return (
         SearchVector("headline", weight="A", config="english")
         + SearchVector("dek", weight="B", config="english")
         + SearchVector("lead", weight="C", config="english")
     )
-    articles = (
-        Article.objects.published()
-        .annotate(rank=SearchRank(article_vector, search_query))
-        .filter(rank__gt=0)
-        .values_list("pk", "rank")[:MAX_RESULTS]
-    )
-    section_vector = SearchVector("question", weight="A", config="english") + SearchVector(
+
+
+def section_vector():
+    """The searchable text of a question and its answer; indexed like article_vector()."""
+    from django.contrib.postgres.search import SearchVector
+
+    return SearchVector("question", weight="A", config="english") + SearchVector(
         "answer", weight="C", config="english"
     )
+
+
+def postgres_ranks(query):
+    """Full-text matches found through the GIN indexes, the newest CANDIDATES of each kind
+    ranked."""
+    from django.contrib.postgres.search import SearchQuery, SearchRank
+
+    search_query = SearchQuery(query, search_type="websearch", config="english")
+    published = Article.objects.published()
+    matching_articles = (
+        published.annotate(searchable=article_vector())
+        .filter(searchable=search_query)
+        .order_by("-published_at", "-id")
+        .values("pk")[:CANDIDATES]
+    )
+    articles = (
+        Article.objects.filter(pk__in=matching_articles)
+        .annotate(rank=SearchRank(article_vector(), search_query))
+        .values_list("pk", "rank")
+    )
+    matching_sections = (
+        QuestionSection.objects.filter(article__in=published)
+        .annotate(searchable=section_vector())
+        .filter(searchable=search_query)
+        .order_by("-article__published_at", "-article_id")
+        .values("pk")[:CANDIDATES]
+    )
     sections = (
-        QuestionSection.objects.filter(article__in=Article.objects.published())
-        .annotate(rank=SearchRank(section_vector, search_query))
-        .filter(rank__gt=0)
-        .order_by("-rank")
-        .only("pk", "article_id", "anchor", "question")[: MAX_RESULTS * 2]
+        QuestionSection.objects.filter(pk__in=matching_sections)
+        .annotate(rank=SearchRank(section_vector(), search_query))
+        .only("pk", "article_id", "anchor", "question")
     )
     return dict(articles), [(section, section.rank) for section in sections]
 
