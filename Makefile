@@ -36,6 +36,7 @@ demo: migrate
 	$(PY) manage.py setup_roles
 	$(PY) manage.py load_demo
 	$(PY) manage.py rebuild_renditions --missing-only --verbosity 0
+	$(PY) manage.py rebuild_documents --missing-only --verbosity 0
 
 run: demo
 	@echo ""
