@@ -23,14 +23,17 @@ from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery
 from django.forms.formsets import all_valid
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponseNotAllowed
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.dateformat import format as format_date
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from reversion.admin import VersionAdmin
 from reversion.models import Version
 
+from .importer import ImportProblem, existing_article, parse_explainer, save_explainer
 from .models import (
     Article,
     Author,
@@ -332,6 +335,37 @@ def latest_version(article):
     return Version.objects.get_for_object(article).select_related("revision__user").first()
 
 
+class ImportExplainerForm(forms.Form):
+    """The text of an explainer, pasted or as a .txt file (read as UTF-8 whatever its name or
+    declared type claims; the importer refuses anything else)."""
+
+    MAX_BYTES = 1_000_000
+
+    text = forms.CharField(
+        label="Paste the explainer",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 20, "spellcheck": "false"}),
+        help_text="The format import_explainer reads: headline, By line, date, lead, questions.",
+    )
+    upload = forms.FileField(label="…or upload a .txt file", required=False)
+
+    def clean(self):
+        data = super().clean()
+        upload = data.get("upload")
+        if upload:
+            if upload.size > self.MAX_BYTES:
+                raise ValidationError(
+                    f"The file is {upload.size:,} bytes; an explainer is at most "
+                    f"{self.MAX_BYTES:,}."
+                )
+            data["source"] = upload.read()
+        elif data.get("text", "").strip():
+            data["source"] = data["text"]
+        else:
+            raise ValidationError("Paste the text of an explainer or choose a file.")
+        return data
+
+
 class ArticleAdminForm(forms.ModelForm):
     # The revision the editor had in front of them; compared, under a row lock, with the newest
     # one when they save, so that nobody overwrites a colleague's work without knowing it.
@@ -403,6 +437,7 @@ class ScheduleForm(forms.Form):
 @admin.register(Article)
 class ArticleAdmin(VersionAdmin):
     form = ArticleAdminForm
+    change_list_template = "admin/explainers/article/change_list.html"
     inlines = (BylineInline, QuestionSectionInline, QuoteInline, UpdateNoteInline, ShareLinkInline)
     list_display = ("headline", "state", "published_at", "author_names", "question_count")
     list_filter = ("status", "authors", "tags")
@@ -525,6 +560,18 @@ class ArticleAdmin(VersionAdmin):
             link.save()
         for link in formset.deleted_objects:
             link.delete()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The change page, with the publish checklist of the article as saved."""
+        article = self.get_object(request, unquote(object_id))
+        if article is not None:
+            checklist = article.publish_checklist()
+            extra_context = {
+                "publish_checklist": checklist,
+                "ready_to_publish": not any(problems for _, problems in checklist),
+                **(extra_context or {}),
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
 
     # Undoing a deletion restores any article: an editor's decision.
 
@@ -657,6 +704,7 @@ class ArticleAdmin(VersionAdmin):
     def get_urls(self):
         view = self.admin_site.admin_view
         return [
+            path("import/", view(self.import_view), name="explainers_article_import"),
             path("add/preview/", view(self.preview_view), name="explainers_article_preview_new"),
             path(
                 "<path:object_id>/change/preview/",
@@ -670,6 +718,62 @@ class ArticleAdmin(VersionAdmin):
             ),
             *super().get_urls(),
         ]
+
+    def import_view(self, request):
+        """Paste or upload an explainer, see what the importer understood, then confirm to
+        create a draft. Nothing is written before the confirmation, which parses the text again
+        rather than trusting anything the preview page sent back."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta}
+        parsed = problem = None
+        if request.method == "POST" and request.POST.get("step") in ("preview", "confirm"):
+            form = ImportExplainerForm(request.POST, request.FILES)
+            if form.is_valid():
+                source = form.cleaned_data["source"]
+                try:
+                    parsed = parse_explainer(source)
+                except ImportProblem as error:
+                    problem = error
+                if parsed and (existing := existing_article(parsed)):
+                    problem = ImportProblem(
+                        f"“{existing.headline}” already exists "
+                        f"({existing.get_status_display().lower()}): edit that article, or "
+                        "change the headline to import this as a new one."
+                    )
+                    parsed = None
+            if parsed and request.POST["step"] == "confirm":
+                result = save_explainer(parsed, user=request.user)
+                self.log_addition(request, result.article, "Imported from plain text.")
+                self.message_user(
+                    request,
+                    f"Created the draft “{result.article.headline}” from the imported text.",
+                    messages.SUCCESS,
+                )
+                return redirect(
+                    reverse("admin:explainers_article_change", args=[result.article.pk])
+                )
+            if parsed:
+                # The text goes back as a field so the confirmation parses exactly this.
+                text = source if isinstance(source, str) else source.decode("utf-8-sig")
+                form = ImportExplainerForm(initial={"text": text})
+        else:
+            form = ImportExplainerForm()
+        context.update(
+            title="Import an explainer",
+            form=form,
+            parsed=parsed,
+            lead=[mark_safe(sanitize_html(p)) for p in parsed.lead.paragraphs] if parsed else [],
+            sections=[
+                (section, [mark_safe(sanitize_html(p)) for p in section.body.paragraphs])
+                for section in (parsed.sections if parsed else [])
+            ],
+            problem=problem,
+            placeholders=[line for line in parsed.report if "placeholder" in line]
+            if parsed
+            else [],
+        )
+        return TemplateResponse(request, "admin/explainers/article/import.html", context)
 
     def preview_view(self, request, object_id=None):
         """The article as the form now stands, saved and rendered inside a rolled-back transaction.

@@ -614,28 +614,36 @@ class ImportResult:
     report: list
 
 
+def existing_article(parsed):
+    """The article imported before from the same text (same original URL or headline), if any."""
+    return (
+        parsed.original_url and Article.objects.filter(original_url=parsed.original_url).first()
+    ) or Article.objects.filter(slug=parsed.slug).first()
+
+
 @transaction.atomic
-def save_explainer(parsed, *, publish=False):
+def save_explainer(parsed, *, publish=False, user=None):
     """Create the article, or update the one imported before from the same file, in one go.
 
-    The result is recorded as a revision, like every save from the admin.
+    The result is recorded as a revision (by `user`, who is also recorded as the creator of a
+    new article), like every save from the admin.
     """
     existing = Article.objects.filter(slug=parsed.slug).values_list("pk", flat=True).first()
     before = pagecache.article_groups(existing) if existing else set()
     with reversion.create_revision():
         reversion.set_comment("Imported from plain text.")
-        result = write_explainer(parsed, publish)
+        if user is not None:
+            reversion.set_user(user)
+        result = write_explainer(parsed, publish, user)
     pagecache.invalidate_article(result.article.pk, before=before)
     return result
 
 
-def write_explainer(parsed, publish):
-    article = (
-        parsed.original_url and Article.objects.filter(original_url=parsed.original_url).first()
-    ) or Article.objects.filter(slug=parsed.slug).first()
+def write_explainer(parsed, publish, user=None):
+    article = existing_article(parsed)
     created = article is None
     if created:
-        article = Article(slug=parsed.slug)
+        article = Article(slug=parsed.slug, created_by=user)
     else:
         article.sections.all().delete()
         article.quotes.all().delete()

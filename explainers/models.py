@@ -287,6 +287,20 @@ class Article(models.Model):
             return latest
         return None
 
+    def publish_checklist(self):
+        """The publish checks as the editor's checklist: (check, problems) pairs, in the order an
+        article is written; a check with no problems is done."""
+        sections = [(s.question, s.answer) for s in self.sections.all()]
+        return [
+            ("Publication date", [] if self.published_at else ["Set a publication date."]),
+            ("Questions, each with an answer", section_problems(sections)),
+            (
+                "Quotes, each with a speaker",
+                quote_problems((q.text, q.speaker_id) for q in self.quotes.all()),
+            ),
+            ("Hero photo alt text and credit", article_problems(self, check_date=False)),
+        ]
+
     def publish_problems(self):
         """Everything that stops this article, as saved, from being published."""
         return (
@@ -602,9 +616,10 @@ class ArticleDocument(models.Model):
 
     Derived data, never edited: everything the page shows from the article, its hero photo, its
     sections, quotes, notes, sources, bylines and tags — the article from its header to its
-    footer as HTML, and what the page's head and JSON-LD need. Every save path rebuilds it (`explainers.document.rebuild`), so
-    a reader's page costs a single query for the article and this row, plus the related list.
-    `manage.py rebuild_documents` rebuilds them all.
+    footer as HTML, and what the page's head and JSON-LD need. Any write to those discards and
+    rebuilds it (explainers.signals, explainers.document), so a reader's page costs one query for
+    the article with its photo and this row, plus the related list. `manage.py
+    rebuild_documents` rebuilds them all.
     """
 
     article = models.OneToOneField(
