@@ -98,7 +98,7 @@ def rebuild_all(articles=None, batch_size=200, progress=None):
     return len(ids)
 
 
-def for_page(article):
+def stored(article):
     """The stored document of an article fetched with for_reading(), rebuilt first if a change
     discarded it (or it was never built)."""
     try:

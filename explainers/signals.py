@@ -75,15 +75,10 @@ m2m_changed.connect(
 )
 
 
-@receiver(m2m_changed, sender=TaggedItem)
-def tags_changed(sender, instance, action, **kwargs):
-    if action.startswith("post_") and isinstance(instance, Article):
-        document.changed([instance.pk])
-
-
 @receiver(post_save, sender=TaggedItem)
 @receiver(post_delete, sender=TaggedItem)
 def tagged_item_changed(sender, instance, raw=False, **kwargs):
+    """taggit adds, removes and clears an article's tags row by row, so these cover them all."""
     if not raw and instance.content_type_id == ContentType.objects.get_for_model(Article).pk:
         document.changed([instance.object_id])
 

@@ -69,7 +69,7 @@ def article_detail(request, year, month, day, slug):
     published_on = timezone.localtime(article.published_at).date()
     if (year, month, day) != (published_on.year, published_on.month, published_on.day):
         return redirect(article, permanent=True)
-    return render_article(request, article, document=page_document.for_page(article))
+    return render_article(request, article, document=page_document.stored(article))
 
 
 @never_cache
@@ -77,7 +77,7 @@ def article_preview(request, pk):
     article = get_object_or_404(Article.objects.visible_to(request.user).for_reading(), pk=pk)
     if article.is_published():
         return redirect(article, permanent=True)
-    return render_article(request, article, document=page_document.for_page(article))
+    return render_article(request, article, document=page_document.stored(article))
 
 
 def shared_article(request, token):
@@ -93,7 +93,7 @@ def shared_article(request, token):
         request,
         article,
         banner=f"Shared preview — not public. This link works until {expires}.",
-        document=page_document.for_page(article),
+        document=page_document.stored(article),
     )
 
 
