@@ -25,6 +25,7 @@ from django.utils.text import slugify
 
 from . import pagecache
 from .models import Article, Author, Byline, QuestionSection, Quote, Source, Speaker, http_url
+from .richtext import unlink_placeholders
 
 
 class ImportProblem(Exception):
@@ -559,8 +560,10 @@ class Reader:
     def link(self, words, url, line):
         escaped = html.escape(words, quote=False)
         if url in ("", "#"):
-            self.note(line, f"placeholder link “{words}” kept as plain text; add its address")
-            return escaped
+            self.note(line, f"placeholder link “{words}”: add its address before publishing")
+            # Kept as a link without an address: the draft's publish checklist lists it.
+            return f'<a href="#">{escaped}</a>'
+
         # Browsers ignore whitespace, control characters and entity-encoding inside a scheme.
         scheme = re.sub(r"[\s\x00-\x1f]", "", html.unescape(url)).lower().split(":", 1)
         if len(scheme) == 2 and scheme[0] in {"http", "https", "mailto"}:
@@ -648,9 +651,15 @@ def write_explainer(parsed, publish, user=None):
         article.sections.all().delete()
         article.quotes.all().delete()
         article.bylines.all().delete()
+    # Placeholder links stay in a draft, for its editor to fill in; anything going out now, or
+    # already out, gets their words as plain text.
+    if publish or article.status != Article.Status.DRAFT:
+        finish = unlink_placeholders
+    else:
+        finish = str
     article.kicker = parsed.kicker
     article.headline = parsed.headline
-    article.lead = "".join(parsed.lead.paragraphs)
+    article.lead = finish("".join(parsed.lead.paragraphs))
     article.hero_caption = parsed.caption
     article.hero_credit = parsed.credit
     article.contributed_by = parsed.contributed_by
@@ -672,7 +681,7 @@ def write_explainer(parsed, publish, user=None):
             article=article,
             position=position,
             question=parsed_section.question,
-            answer="".join(parsed_section.body.paragraphs),
+            answer=finish("".join(parsed_section.body.paragraphs)),
         )
         section.sources.set(source_record(s) for s in parsed_section.body.sources)
         make_quotes(article, section, parsed_section.body.quotes)

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.text import Truncator, slugify
 from taggit.managers import TaggableManager
 
-from .richtext import RichTextField, html_to_text
+from .richtext import RichTextField, html_to_text, placeholder_links
 
 http_url = URLValidator(schemes=["http", "https"])
 
@@ -299,6 +299,14 @@ class Article(models.Model):
                 quote_problems((q.text, q.speaker_id) for q in self.quotes.all()),
             ),
             ("Hero photo alt text and credit", article_problems(self, check_date=False)),
+            ("Links, each with an address", self.link_problems()),
+        ]
+
+    def link_problems(self):
+        return link_problems("The lead", self.lead) + [
+            problem
+            for n, section in enumerate(self.sections.all(), start=1)
+            for problem in link_problems(f"Question {n}", section.answer)
         ]
 
     def publish_problems(self):
@@ -307,6 +315,7 @@ class Article(models.Model):
             article_problems(self)
             + section_problems((s.question, s.answer) for s in self.sections.all())
             + quote_problems((q.text, q.speaker_id) for q in self.quotes.all())
+            + self.link_problems()
         )
 
     def citations(self):
@@ -600,6 +609,11 @@ def section_problems(sections):
         for n, (question, answer) in enumerate(sections, start=1)
         if not html_to_text(answer)
     ]
+
+
+def link_problems(where, value):
+    """Links in a lead or answer still waiting for their address (placeholders from an import)."""
+    return [f"{where} links “{words}” to no address yet." for words in placeholder_links(value)]
 
 
 def quote_problems(quotes):

@@ -49,6 +49,20 @@ def html_to_text(value):
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", value or "")).split())
 
 
+# A link with no address yet: what the importer makes of a `[words](#)` placeholder in a draft.
+_PLACEHOLDER_LINK = re.compile(r'<a\b[^>]*\bhref="#?"[^>]*>(.*?)</a>', re.S | re.I)
+
+
+def placeholder_links(value):
+    """The words of every link in sanitised HTML that has no address yet."""
+    return [html_to_text(words) for words in _PLACEHOLDER_LINK.findall(value or "")]
+
+
+def unlink_placeholders(value):
+    """Sanitised HTML with its links that have no address turned back into plain words."""
+    return _PLACEHOLDER_LINK.sub(r"\1", value or "")
+
+
 class RichTextField(models.TextField):
     """A TextField whose value is sanitised with `sanitize_html` every time the model is saved."""
 

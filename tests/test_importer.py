@@ -57,7 +57,8 @@ def test_the_lead_is_its_own_paragraphs_and_no_paragraph_is_broken_in_two():
     parsed = parse_explainer(REFERENCE_FILE.read_bytes())
     assert parsed.lead.paragraphs == [
         "<p>Belarusian President Alexander Lukashenko claimed Monday that Ukraine was readying an "
-        "attack on Belarus and announced the formation of a “joint military group” with Russia.</p>",
+        'attack on Belarus and <a href="#">announced</a> the formation of a “joint military '
+        "group” with Russia.</p>",
         "<p>While Belarus has been a staging ground for Russian forces — both ground troops and "
         "missile launchers — since the start of the invasion of Ukraine, Lukashenko’s announcement "
         "sparked international concern that Belarus could soon take a more active role in the "
@@ -74,7 +75,7 @@ def test_the_lead_is_its_own_paragraphs_and_no_paragraph_is_broken_in_two():
             assert text.endswith((".", "”", '"', "?")), paragraph
 
 
-def test_the_placeholders_are_reported_and_their_words_kept():
+def test_the_placeholders_are_reported_and_kept_as_links_waiting_for_an_address():
     parsed = parse_explainer(REFERENCE_FILE.read_bytes())
     placeholders = [line for line in parsed.report if "placeholder link" in line]
     assert [p.split("“")[1].split("”")[0] for p in placeholders] == [
@@ -83,8 +84,26 @@ def test_the_placeholders_are_reported_and_their_words_kept():
         "according to",
         "report",
     ]
-    assert "announced the formation" in parsed.lead.paragraphs[0]
-    assert "<a" not in "".join(parsed.lead.paragraphs)
+    assert '<a href="#">announced</a> the formation' in parsed.lead.paragraphs[0]
+
+
+@pytest.mark.django_db
+def test_a_draft_keeps_its_placeholders_for_the_checklist_and_a_published_import_drops_them():
+    parsed = parse_explainer(REFERENCE_FILE.read_bytes())
+    draft = save_explainer(parsed).article
+    assert '<a href="#">announced</a>' in draft.lead
+    links = dict(draft.publish_checklist())["Links, each with an address"]
+    assert links == [
+        "The lead links “announced” to no address yet.",
+        "Question 2 links “report” to no address yet.",
+    ]
+    assert "Question 2 links “report” to no address yet." in draft.publish_problems()
+
+    draft.delete()
+    published = save_explainer(parse_explainer(REFERENCE_FILE.read_bytes()), publish=True).article
+    assert published.status == Article.Status.PUBLISHED
+    assert "Belarus and announced the formation" in published.lead
+    assert 'href="#"' not in published.lead + "".join(s.answer for s in published.sections.all())
 
 
 def test_the_direct_quotes_become_quotes_with_speaker_role_and_source():
