@@ -12,6 +12,7 @@ import difflib
 from types import SimpleNamespace
 
 import reversion
+from adminsortable2.admin import CustomInlineFormSetMixin, SortableAdminBase, SortableStackedInline
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -30,6 +31,8 @@ from django.utils import timezone
 from django.utils.dateformat import format as format_date
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django_prose_editor.widgets import AdminProseEditorWidget
+from js_asset import Media as AssetMedia
 from reversion.admin import VersionAdmin
 from reversion.models import Version
 
@@ -45,12 +48,17 @@ from .models import (
     Speaker,
     UpdateNote,
     article_problems,
+    link_problems,
     quote_problems,
     section_problems,
 )
 from .pagecache import article_groups, invalidate_after_commit, invalidate_article, invalidate_site
-from .richtext import html_to_text, sanitize_html, split_blocks
+from .richtext import RichTextField, html_to_text, sanitize_html, split_blocks
 from .views import render_article
+
+# Leads and answers are written in a rich-text editor offering exactly the formatting the server
+# keeps (see static/admin/newsroom-editor.js); editors never see HTML.
+RICH_TEXT = {RichTextField: {"widget": AdminProseEditorWidget(preset="newsroom")}}
 
 # Rows whose position changes are moved this far out of the way first, so that swapping two
 # questions never trips the unique (article, position) constraint half-way through the save.
@@ -112,7 +120,10 @@ class SourceAdmin(SiteWideEditAdmin):
 # Inlines. Each part of an article may be changed only by someone who may change the article.
 
 
-class ArticleChildFormSet(BaseInlineFormSet):
+class ArticleChildFormSet(CustomInlineFormSetMixin, BaseInlineFormSet):
+    """A formset of an article's parts; the ordered ones (questions, quotes) are dragged into
+    order, their position kept in a hidden field that django-admin-sortable2 renumbers."""
+
     def live_forms(self):
         """The rows that will exist after the save, in the order readers will see them."""
         forms_ = [
@@ -127,8 +138,10 @@ class ArticleChildFormSet(BaseInlineFormSet):
     def publishing(self):
         return self.instance.status == Article.Status.PUBLISHED
 
-    def limit_to_own_sections(self, form):
-        """A quote or note may only point at one of this article's own questions."""
+    def limit_to_own_sections(self, form, empty_label):
+        """A quote or note may only point at one of this article's own questions; no question
+        (`empty_label`) means the lead or the article as a whole."""
+        form.fields["section"].empty_label = empty_label
         form.fields["section"].queryset = (
             QuestionSection.objects.filter(article=self.instance)
             if self.instance.pk
@@ -145,10 +158,15 @@ class SectionFormSet(ArticleChildFormSet):
         super().clean()
         if any(self.errors) or not self.publishing():
             return
-        problems = section_problems(
+        answers = [
             (f.cleaned_data["question"], sanitize_html(f.cleaned_data.get("answer", "")))
             for f in self.live_forms()
-        )
+        ]
+        problems = section_problems(answers) + [
+            problem
+            for n, (_, answer) in enumerate(answers, start=1)
+            for problem in link_problems(f"Question {n}", answer)
+        ]
         if problems:
             raise ValidationError(["Cannot publish: " + p for p in problems])
 
@@ -185,7 +203,7 @@ class SectionFormSet(ArticleChildFormSet):
 class QuoteFormSet(ArticleChildFormSet):
     def add_fields(self, form, index):
         super().add_fields(form, index)
-        self.limit_to_own_sections(form)
+        self.limit_to_own_sections(form, "The lead")
 
     def clean(self):
         super().clean()
@@ -202,7 +220,7 @@ class QuoteFormSet(ArticleChildFormSet):
 class NoteFormSet(ArticleChildFormSet):
     def add_fields(self, form, index):
         super().add_fields(form, index)
-        self.limit_to_own_sections(form)
+        self.limit_to_own_sections(form, "The whole article")
 
 
 class ArticlePartInline:
@@ -244,13 +262,14 @@ class SectionForm(forms.ModelForm):
         return super().save(commit)
 
 
-class QuestionSectionInline(ArticlePartInline, admin.StackedInline):
+class QuestionSectionInline(ArticlePartInline, SortableStackedInline):
     model = QuestionSection
     form = SectionForm
     formset = SectionFormSet
+    formfield_overrides = RICH_TEXT
     extra = 1
     fields = (
-        ("position", "anchor"),
+        "anchor",
         "question",
         "answer",
         "sources",
@@ -260,12 +279,12 @@ class QuestionSectionInline(ArticlePartInline, admin.StackedInline):
     autocomplete_fields = ("sources",)
 
 
-class QuoteInline(ArticlePartInline, admin.StackedInline):
+class QuoteInline(ArticlePartInline, SortableStackedInline):
     model = Quote
     formset = QuoteFormSet
     extra = 0
     fields = (
-        ("section", "after_paragraph", "position"),
+        ("section", "after_paragraph"),
         "text",
         ("speaker", "speaker_role"),
         ("source", "said_on"),
@@ -372,12 +391,25 @@ class ArticleAdminForm(forms.ModelForm):
     seen_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
     check_concurrent_edits = True
 
+    # How many characters of a page's title and description search results show: the headline
+    # and the summary count against these as they are typed.
+    SEARCH_LENGTHS = {"headline": 60, "dek": 160}
+
     class Meta:
         model = Article
         fields = "__all__"
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        for name, length in self.SEARCH_LENGTHS.items():
+            if name in self.fields:
+                self.fields[name].widget.attrs["data-search-length"] = length
+        if "tags" in self.fields:
+            # Suggestions come from the admin's autocomplete endpoint, which checks permissions.
+            self.fields["tags"].widget.attrs["data-suggest-url"] = (
+                reverse("admin:autocomplete")
+                + "?app_label=explainers&model_name=article&field_name=tags"
+            )
         if self.instance.pk:
             version = latest_version(self.instance)
             self.fields["seen_version"].initial = version.pk if version else None
@@ -393,7 +425,10 @@ class ArticleAdminForm(forms.ModelForm):
                 hero_photo=cleaned.get("hero_photo"),
                 hero_credit=cleaned.get("hero_credit", ""),
             )
-            for problem in article_problems(values, check_date=False):
+            problems = article_problems(values, check_date=False) + link_problems(
+                "The lead", sanitize_html(cleaned.get("lead", ""))
+            )
+            for problem in problems:
                 self.add_error(None, "Cannot publish: " + problem)
         return cleaned
 
@@ -435,8 +470,9 @@ class ScheduleForm(forms.Form):
 
 
 @admin.register(Article)
-class ArticleAdmin(VersionAdmin):
+class ArticleAdmin(SortableAdminBase, VersionAdmin):
     form = ArticleAdminForm
+    formfield_overrides = RICH_TEXT
     change_list_template = "admin/explainers/article/change_list.html"
     inlines = (BylineInline, QuestionSectionInline, QuoteInline, UpdateNoteInline, ShareLinkInline)
     list_display = ("headline", "state", "published_at", "author_names", "question_count")
@@ -451,6 +487,7 @@ class ArticleAdmin(VersionAdmin):
 
     class Media:
         css = {"all": ["admin/newsroom.css"]}
+        js = ["admin/newsroom-article.js"]
 
     object_history_template = "admin/explainers/article/object_history.html"
     fieldsets = (
@@ -561,6 +598,12 @@ class ArticleAdmin(VersionAdmin):
         for link in formset.deleted_objects:
             link.delete()
 
+    def render_change_form(self, request, context, *args, **kwargs):
+        # The editor's import map is an inline script: it carries this response's CSP nonce.
+        nonce = getattr(request, "csp_nonce", "")
+        context["media"] = AssetMedia.from_media(context["media"], nonce=str(nonce))
+        return super().render_change_form(request, context, *args, **kwargs)
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         """The change page, with the publish checklist of the article as saved."""
         article = self.get_object(request, unquote(object_id))
@@ -572,6 +615,63 @@ class ArticleAdmin(VersionAdmin):
                 **(extra_context or {}),
             }
         return super().change_view(request, object_id, form_url, extra_context)
+
+    # The desk on the admin's home page.
+
+    DESK_SIZE = 8
+
+    def desk(self, request):
+        """What the newsroom is working on, as this user may see it: articles waiting in review
+        (longest waiting first), scheduled ones in the order they go out, the latest published,
+        and the user's own drafts. Each heading links to the full list in the article list."""
+        if not self.has_view_or_change_permission(request):
+            return None
+        now = timezone.now()
+        articles = self.get_queryset(request)
+        user = request.user
+        changelist = reverse("admin:explainers_article_changelist")
+        shelves = [
+            (
+                "In review",
+                articles.filter(status=Article.Status.REVIEW).order_by("updated_at"),
+                "updated",
+                f"{changelist}?status__exact={Article.Status.REVIEW}",
+            ),
+            (
+                "Scheduled",
+                articles.filter(status=Article.Status.PUBLISHED, published_at__gt=now).order_by(
+                    "published_at"
+                ),
+                "goes out",
+                f"{changelist}?status__exact={Article.Status.PUBLISHED}&o=-3",
+            ),
+            (
+                "Latest published",
+                articles.filter(status=Article.Status.PUBLISHED, published_at__lte=now).order_by(
+                    "-published_at"
+                ),
+                "published",
+                f"{changelist}?status__exact={Article.Status.PUBLISHED}&o=-3",
+            ),
+            (
+                "Your drafts",
+                articles.filter(status=Article.Status.DRAFT)
+                .filter(
+                    pk__in=Article.objects.filter(
+                        Q(created_by=user) | Q(bylines__author__user=user)
+                    ).values("pk")
+                )
+                .order_by("-updated_at"),
+                "updated",
+                f"{changelist}?status__exact={Article.Status.DRAFT}",
+            ),
+        ]
+        return [
+            SimpleNamespace(
+                title=title, articles=list(queryset[: self.DESK_SIZE]), when=when, more=more
+            )
+            for title, queryset, when, more in shelves
+        ]
 
     # Undoing a deletion restores any article: an editor's decision.
 
@@ -795,15 +895,11 @@ class ArticleAdmin(VersionAdmin):
             raise PermissionDenied
         form = self.get_form(request, obj, change=obj is not None)(request.POST, instance=obj)
         form.check_concurrent_edits = False
-        formsets = [
-            formset_class(
-                data=request.POST,
-                instance=form.instance,
-                prefix=formset_class.get_default_prefix(),
-                queryset=inline.get_queryset(request),
-            )
-            for formset_class, inline in self.get_formsets_with_inlines(request, obj)
-        ]
+        formsets = []
+        for formset_class, inline in self.get_formsets_with_inlines(request, obj):
+            prefix = formset_class.get_default_prefix()
+            kwargs = self.get_formset_kwargs(request, form.instance, inline, prefix)
+            formsets.append(formset_class(**{**kwargs, "files": None}))
         if not (form.is_valid() and all_valid(formsets)):
             problems = list(form.non_field_errors()) + [
                 f"{form.fields[name].label}: {' '.join(errors)}"

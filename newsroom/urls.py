@@ -6,9 +6,6 @@ from django.views.static import serve
 
 from .views import healthz
 
-admin.site.site_header = f"{settings.NEWSROOM_SITE_NAME} admin"
-admin.site.site_title = settings.NEWSROOM_SITE_NAME
-
 
 def serve_media(request, path):
     """Uploaded files, for development and tests only; production serves them from storage."""

@@ -14,8 +14,11 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 
 from explainers.models import Article
+from explainers.richtext import html_to_text
+from tests.conftest import make_article
 
 HERE = Path(__file__).resolve().parent
 CHECKERS = HERE / "browser" / "node_modules"
@@ -171,3 +174,197 @@ def test_the_reader_pages_are_valid_html(site, page, tmp_path):
         f"{Path(m.get('url', '')).name}:{m.get('lastLine')}: {m['message']}" for m in messages
     ]
     assert problems == []
+
+
+# The editor's side: the admin's article page in a real browser.
+
+
+def sign_in(page, site, user):
+    page.goto(site + "/admin/login/")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(f"pw-{user.username}-1")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/admin/")
+
+
+def watch_for_errors(page):
+    """Console errors, uncaught exceptions and dialogs (an alert() would be an injected script).
+
+    Returns two lists: the problems, and what the Content Security Policy blocked (hostile
+    markup pasted on purpose is expected there)."""
+    problems, blocked = [], []
+
+    def console(message):
+        if message.type != "error":
+            return
+        text = message.text
+        csp = "Content Security Policy" in text and "has been blocked" in text
+        (blocked if csp else problems).append(text)
+
+    page.on("console", console)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on(
+        "dialog", lambda dialog: problems.append(f"dialog: {dialog.message}") or dialog.dismiss()
+    )
+    return problems, blocked
+
+
+def drag(page, source, target):
+    """Drag `source` by its left end onto the top edge of `target`, the way a mouse would."""
+    start, end = source.bounding_box(), target.bounding_box()
+    page.mouse.move(start["x"] + 20, start["y"] + start["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(start["x"] + 20, start["y"] - 10, steps=5)
+    page.mouse.move(end["x"] + 20, end["y"] + 4, steps=20)
+    page.mouse.up()
+
+
+def change_page(site, article):
+    return site + reverse("admin:explainers_article_change", args=[article.pk])
+
+
+def test_a_reporter_imports_the_reference_article_reorders_it_and_bolds_a_word(
+    transactional_db, live_server, reporter, page, reference_text
+):
+    site = live_server.url
+    problems, blocked = watch_for_errors(page)
+    sign_in(page, site, reporter)
+
+    # Paste the explainer, check what the importer understood, confirm.
+    page.get_by_role("link", name="Articles").first.click()
+    page.get_by_role("link", name="Import explainer").click()
+    page.get_by_label("Paste the explainer").fill(reference_text)
+    page.get_by_role("button", name="Preview the import").click()
+    assert page.get_by_text("How many troops will be assembled?").first.is_visible()
+    assert not Article.objects.exists()
+    page.get_by_role("button", name="Create the draft").click()
+    page.wait_for_url("**/change/")
+    article = Article.objects.get()
+    first, second = article.sections.order_by("position")[:2]
+
+    # Drag the second question above the first; both headings on the screen.
+    page.set_viewport_size({"width": 1280, "height": 1800})
+    questions = page.locator("#sections-group .inline-related.has_original")
+    questions.nth(0).evaluate("row => row.scrollIntoView({block: 'start'})")
+    drag(page, questions.nth(1).locator("h3"), questions.nth(0).locator("h3"))
+    labels = questions.locator(".inline_label")
+    assert labels.nth(0).inner_text().strip() == second.question
+    assert labels.nth(1).inner_text().strip() == first.question
+
+    # Bold the first word of what is now the first answer, with the editor's toolbar.
+    word = html_to_text(second.answer).split()[0]
+    editor = questions.nth(0).locator(".prose-editor")
+    # Focused rather than clicked: after a click the editor sets its selection a moment later.
+    editor.locator(".ProseMirror").focus()
+    page.keyboard.press("Control+Home")
+    page.keyboard.press("Control+Shift+ArrowRight")
+    editor.get_by_role("button", name="bold").click()
+    assert editor.locator(".ProseMirror strong").first.inner_text().strip() == word
+
+    page.get_by_role("button", name="Save and continue editing").click()
+    page.wait_for_url("**/change/")
+    assert page.get_by_text("was changed successfully").is_visible()
+    saved = list(article.sections.order_by("position"))
+    assert [s.question for s in saved[:2]] == [second.question, first.question]
+    assert saved[0].answer.startswith(f"<p><strong>{word}</strong>")
+
+    # The preview shows the new order and the bold word.
+    with page.context.expect_page() as opened:
+        page.get_by_role("button", name="Preview changes").click()
+    preview = opened.value
+    preview.wait_for_load_state()
+    headings = preview.locator("section.question h2").all_inner_texts()
+    assert headings[:2] == [second.question, first.question]
+    first_answer = preview.locator("section.question").first
+    assert first_answer.locator("strong").first.inner_text() == word
+    assert problems == [] and blocked == []
+
+
+def test_a_pasted_script_never_reaches_the_saved_article(
+    transactional_db, live_server, reporter, page
+):
+    article = make_article(status=Article.Status.DRAFT, created_by=reporter)
+    problems, blocked = watch_for_errors(page)
+    sign_in(page, live_server.url, reporter)
+    page.goto(change_page(live_server.url, article))
+
+    # Paste, as from a web page, into the lead's editor.
+    lead = page.locator(".field-lead .ProseMirror")
+    lead.focus()
+    page.keyboard.press("Control+End")
+    lead.evaluate(
+        """(editor, html) => {
+            const data = new DataTransfer();
+            data.setData("text/html", html);
+            data.setData("text/plain", "Pasted words");
+            editor.dispatchEvent(new ClipboardEvent("paste", {clipboardData: data, bubbles: true, cancelable: true}));
+        }""",
+        '<p style="color:red" onclick="alert(1)">Pasted <b>bold</b> words'
+        '<script>alert("pasted script")</script>'
+        '<img src="/nowhere.png" onerror="alert(2)">'
+        '<a href="javascript:alert(3)">a bad link</a></p>',
+    )
+    assert "Pasted" in lead.inner_text()
+    assert lead.locator("script, img, [style], [onclick]").count() == 0
+    page.get_by_role("button", name="Save and continue editing").click()
+    page.wait_for_url("**/change/")
+
+    article.refresh_from_db()
+    assert "Pasted <strong>bold</strong> words" in article.lead
+    for forbidden in ("<script", "alert", "onerror", "onclick", "style=", "javascript:", "<img"):
+        assert forbidden not in article.lead
+    # Nothing ran: no dialog, no error. The browser parsing the pasted markup tried the inline
+    # style and event handler, and the admin's Content Security Policy refused them.
+    assert problems == []
+    assert all("inline" in message for message in blocked)
+
+
+def test_a_keyboard_user_reorders_questions_and_adds_a_speaker_without_leaving_the_article(
+    transactional_db, live_server, reporter, page
+):
+    article = make_article(status=Article.Status.DRAFT, created_by=reporter, sections=3)
+    problems, blocked = watch_for_errors(page)
+    sign_in(page, live_server.url, reporter)
+    page.goto(change_page(live_server.url, article))
+
+    # The headline counts its characters against what search results show.
+    headline = page.get_by_label("Headline")
+    headline.fill("x" * 70)
+    count = page.locator("#id_headline_count")
+    assert count.inner_text() == (
+        "70 characters; search results show about 60 — the last 10 may be cut off."
+    )
+    assert "count" in headline.get_attribute("aria-describedby")
+    headline.fill("Why Belarus matters")
+    assert count.inner_text() == "19 characters; search results show about 60."
+
+    # Question 1 goes down one place with the keyboard; the change is announced.
+    questions = page.locator("#sections-group .inline-related.has_original")
+    questions.nth(0).get_by_role("button", name="Move down").focus()
+    page.keyboard.press("Enter")
+    assert questions.nth(0).locator(".inline_label").inner_text().strip() == "Question number 2?"
+    assert "moved to position 2 of 3" in page.locator("#sections-group [role=status]").inner_text()
+
+    # The first quote's speaker is new: added in a pop-up, chosen on return.
+    quote = page.locator("#quotes-0")
+    with page.expect_popup() as opened:
+        quote.get_by_title("Add another speaker").click()
+    popup = opened.value
+    popup.get_by_label("Name").fill("Pavel Muzyka")
+    popup.get_by_label("Usual role").fill("Analyst")
+    popup.get_by_role("button", name="Save", exact=True).click()
+    popup.wait_for_event("close")
+    assert quote.locator("select[name$='-speaker'] option:checked").inner_text() == "Pavel Muzyka"
+
+    page.get_by_role("button", name="Save and continue editing").click()
+    page.wait_for_url("**/change/")
+    assert page.get_by_text("was changed successfully").is_visible()
+    article.refresh_from_db()
+    assert article.headline == "Why Belarus matters"
+    assert list(article.sections.values_list("question", flat=True)) == [
+        "Question number 2?",
+        "Question number 1?",
+        "Question number 3?",
+    ]
+    assert article.quotes.order_by("position", "id").first().speaker.name == "Pavel Muzyka"
+    assert problems == [] and blocked == []

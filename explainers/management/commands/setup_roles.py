@@ -25,6 +25,8 @@ ARTICLE_PARTS = {
     "explainers.source": WRITE,
     "explainers.author": ("view",),
     "photos.photo": WRITE,
+    # Tags are chosen (and new ones typed) on the article's page; the list is the editors'.
+    "taggit.tag": ("view",),
 }
 
 # Edits every article, publishes, schedules, unpublishes, deletes and shares drafts.
