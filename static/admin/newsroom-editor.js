@@ -32,6 +32,65 @@ function labelFor(textarea) {
   return label ? label.textContent.replace(/:\s*$/, "").trim() : "Text";
 }
 
+// Word processors and web pages often mark bold and italic with inline styles (Google Docs: a
+// <span style="font-weight:700">, inside a <b style="font-weight:normal"> wrapper). The editor
+// reads those through element.style, which the admin's Content Security Policy leaves empty, so
+// pasted text would lose its formatting or turn bold throughout. Before the editor parses a
+// paste, its style and event-handler attributes are renamed (so the browser neither applies nor
+// reports them to the CSP), the styles are read as text and turned into <strong> and <em>, and
+// the renamed attributes are dropped. The server sanitises whatever is saved regardless.
+const BOLD = /^(bold|bolder|[6-9]00)$/;
+const NOT_BOLD = /^(normal|lighter|[1-5]00)$/;
+const PASTED = "data-pasted-";
+
+function disarm(html) {
+  return html.replace(/<[a-z][^>]*>/gi, (tag) =>
+    tag.replace(/([\s/"'])(style|on[a-z]+)(\s*=)/gi, `$1${PASTED}$2$3`),
+  );
+}
+
+function declarations(element) {
+  const styles = {};
+  for (const part of (element.getAttribute(`${PASTED}style`) || "").split(";")) {
+    const [name, ...value] = part.split(":");
+    if (value.length) styles[name.trim().toLowerCase()] = value.join(":").trim().toLowerCase();
+  }
+  return styles;
+}
+
+function wrapChildren(element, tag) {
+  const wrapper = element.ownerDocument.createElement(tag);
+  wrapper.append(...element.childNodes);
+  element.append(wrapper);
+}
+
+function cleanPastedHTML(html) {
+  const doc = new DOMParser().parseFromString(disarm(html), "text/html");
+  for (const element of doc.body.querySelectorAll("*")) {
+    const styles = declarations(element);
+    const weight = styles["font-weight"] || "";
+    const style = styles["font-style"] || "";
+    const tag = element.localName;
+    const unstyled =
+      ((tag === "b" || tag === "strong") && NOT_BOLD.test(weight)) ||
+      ((tag === "i" || tag === "em") && style === "normal");
+    if (unstyled) {
+      element.replaceWith(...element.childNodes);
+      continue;
+    }
+    if (BOLD.test(weight)) wrapChildren(element, "strong");
+    if (style === "italic" || style === "oblique") wrapChildren(element, "em");
+  }
+  for (const element of doc.body.querySelectorAll("*")) {
+    for (const { name } of [...element.attributes]) {
+      if (name.startsWith(PASTED) || name === "style" || name.startsWith("on")) {
+        element.removeAttribute(name);
+      }
+    }
+  }
+  return doc.body.innerHTML;
+}
+
 function createEditor(textarea) {
   if (textarea.closest(".prose-editor")) return null;
   const disabled = textarea.hasAttribute("disabled");
@@ -45,6 +104,7 @@ function createEditor(textarea) {
     injectCSS: false,
     content: textarea.value,
     editorProps: {
+      transformPastedHTML: cleanPastedHTML,
       attributes: {
         role: "textbox",
         "aria-multiline": "true",
