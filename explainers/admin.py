@@ -74,6 +74,11 @@ def owns(user, article):
     return article.created_by_id == user.pk or article.bylines.filter(author__user=user).exists()
 
 
+def own_articles(user):
+    """The articles `owns` is true of, as a queryset of their ids."""
+    return Article.objects.filter(Q(created_by=user) | Q(bylines__author__user=user)).values("pk")
+
+
 def display_name(user):
     return (user.get_full_name() or user.get_username()) if user else "Someone"
 
@@ -536,8 +541,7 @@ class ArticleAdmin(SortableAdminBase, VersionAdmin):
         user = request.user
         if can_publish(user):
             return queryset
-        own = Article.objects.filter(Q(created_by=user) | Q(bylines__author__user=user))
-        return queryset.filter(pk__in=own.values("pk"))
+        return queryset.filter(pk__in=own_articles(user))
 
     def has_change_permission(self, request, obj=None):
         if not super().has_change_permission(request, obj):
@@ -626,7 +630,6 @@ class ArticleAdmin(SortableAdminBase, VersionAdmin):
         and the user's own drafts. Each heading links to the full list in the article list."""
         if not self.has_view_or_change_permission(request):
             return None
-        now = timezone.now()
         articles = self.get_queryset(request)
         user = request.user
         changelist = reverse("admin:explainers_article_changelist")
@@ -639,29 +642,21 @@ class ArticleAdmin(SortableAdminBase, VersionAdmin):
             ),
             (
                 "Scheduled",
-                articles.filter(status=Article.Status.PUBLISHED, published_at__gt=now).order_by(
-                    "published_at"
-                ),
+                articles.scheduled().order_by("published_at"),
                 "goes out",
                 f"{changelist}?status__exact={Article.Status.PUBLISHED}&o=-3",
             ),
             (
                 "Latest published",
-                articles.filter(status=Article.Status.PUBLISHED, published_at__lte=now).order_by(
-                    "-published_at"
-                ),
+                articles.published().order_by("-published_at"),
                 "published",
                 f"{changelist}?status__exact={Article.Status.PUBLISHED}&o=-3",
             ),
             (
                 "Your drafts",
-                articles.filter(status=Article.Status.DRAFT)
-                .filter(
-                    pk__in=Article.objects.filter(
-                        Q(created_by=user) | Q(bylines__author__user=user)
-                    ).values("pk")
-                )
-                .order_by("-updated_at"),
+                articles.filter(status=Article.Status.DRAFT, pk__in=own_articles(user)).order_by(
+                    "-updated_at"
+                ),
                 "updated",
                 f"{changelist}?status__exact={Article.Status.DRAFT}",
             ),

@@ -119,6 +119,10 @@ class ArticleQuerySet(models.QuerySet):
         """What readers may see. The one place this rule is written; see Article.is_published."""
         return self.filter(status=Article.Status.PUBLISHED, published_at__lte=timezone.now())
 
+    def scheduled(self):
+        """Published by an editor, waiting for their date: what published() will show next."""
+        return self.filter(status=Article.Status.PUBLISHED, published_at__gt=timezone.now())
+
     def visible_to(self, user):
         """Staff who may change articles also see drafts and scheduled ones (with a banner)."""
         if user.has_perm("explainers.change_article"):

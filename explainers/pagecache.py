@@ -94,9 +94,7 @@ def next_scheduled_publication():
     known = cache.get(NEXT_SCHEDULED)
     now = timezone.now().timestamp()
     if known is None or (known["at"] is not None and known["at"] <= now):
-        moment = Article.objects.filter(
-            status=Article.Status.PUBLISHED, published_at__gt=timezone.now()
-        ).aggregate(first=Min("published_at"))["first"]
+        moment = Article.objects.scheduled().aggregate(first=Min("published_at"))["first"]
         known = {"at": moment.timestamp() if moment else None}
         cache.set(NEXT_SCHEDULED, known, timeout=None)
     return known["at"]

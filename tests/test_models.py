@@ -116,20 +116,23 @@ def test_an_article_without_questions_cannot_be_published():
 
 
 @pytest.mark.parametrize(
-    "status, offset, visible",
+    "status, offset, visible, scheduled",
     [
-        ("published", -1, True),
-        ("published", +1, False),
-        ("draft", -1, False),
-        ("draft", +1, False),
+        ("published", -1, True, False),
+        ("published", +1, False, True),
+        ("draft", -1, False, False),
+        ("draft", +1, False, False),
+        ("review", +1, False, False),
     ],
 )
-def test_published_queryset_and_is_published_agree(status, offset, visible):
+def test_published_queryset_and_is_published_agree(status, offset, visible, scheduled):
     article = make_article(
         status=status, published_at=timezone.now() + datetime.timedelta(hours=offset)
     )
     assert (article in Article.objects.published()) is visible
     assert article.is_published() is visible
+    # Scheduled: what published() will show once its time comes, and nothing else.
+    assert (article in Article.objects.scheduled()) is scheduled
 
 
 def test_article_url_uses_the_publication_date_and_drafts_use_the_preview():
