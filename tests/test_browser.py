@@ -219,8 +219,20 @@ def drag(page, source, target):
     page.mouse.up()
 
 
-def change_page(site, article):
-    return site + reverse("admin:explainers_article_change", args=[article.pk])
+def edit_own_draft(page, site, reporter, **overrides):
+    """A reporter's draft (see make_article), open on its admin page; returns the article and
+    the problems and CSP blocks seen from then on (see watch_for_errors)."""
+    article = make_article(status=Article.Status.DRAFT, created_by=reporter, **overrides)
+    problems, blocked = watch_for_errors(page)
+    sign_in(page, site, reporter)
+    page.goto(site + reverse("admin:explainers_article_change", args=[article.pk]))
+    return article, problems, blocked
+
+
+def save_and_continue(page):
+    page.get_by_role("button", name="Save and continue editing").click()
+    page.wait_for_url("**/change/")
+    assert page.get_by_text("was changed successfully").is_visible()
 
 
 def test_a_reporter_imports_the_reference_article_reorders_it_and_bolds_a_word(
@@ -261,9 +273,7 @@ def test_a_reporter_imports_the_reference_article_reorders_it_and_bolds_a_word(
     editor.get_by_role("button", name="bold").click()
     assert editor.locator(".ProseMirror strong").first.inner_text().strip() == word
 
-    page.get_by_role("button", name="Save and continue editing").click()
-    page.wait_for_url("**/change/")
-    assert page.get_by_text("was changed successfully").is_visible()
+    save_and_continue(page)
     saved = list(article.sections.order_by("position"))
     assert [s.question for s in saved[:2]] == [second.question, first.question]
     assert saved[0].answer.startswith(f"<p><strong>{word}</strong>")
@@ -298,10 +308,7 @@ def paste(editor, html):
 def test_a_pasted_script_never_reaches_the_saved_article(
     transactional_db, live_server, reporter, page
 ):
-    article = make_article(status=Article.Status.DRAFT, created_by=reporter)
-    problems, blocked = watch_for_errors(page)
-    sign_in(page, live_server.url, reporter)
-    page.goto(change_page(live_server.url, article))
+    article, problems, blocked = edit_own_draft(page, live_server.url, reporter)
 
     lead = page.locator(".field-lead .ProseMirror")
     paste(
@@ -313,8 +320,7 @@ def test_a_pasted_script_never_reaches_the_saved_article(
     )
     assert "Pasted" in lead.inner_text()
     assert lead.locator("script, img, [style], [onclick]").count() == 0
-    page.get_by_role("button", name="Save and continue editing").click()
-    page.wait_for_url("**/change/")
+    save_and_continue(page)
 
     article.refresh_from_db()
     assert "Pasted <strong>bold</strong> words" in article.lead
@@ -327,10 +333,7 @@ def test_a_pasted_script_never_reaches_the_saved_article(
 def test_formatting_pasted_from_a_word_processor_is_kept_and_the_rest_dropped(
     transactional_db, live_server, reporter, page
 ):
-    article = make_article(status=Article.Status.DRAFT, created_by=reporter, sections=1)
-    problems, blocked = watch_for_errors(page)
-    sign_in(page, live_server.url, reporter)
-    page.goto(change_page(live_server.url, article))
+    article, problems, blocked = edit_own_draft(page, live_server.url, reporter, sections=1)
 
     # As Google Docs puts it on the clipboard: styled spans inside a "not bold" <b>.
     paste(
@@ -343,8 +346,7 @@ def test_formatting_pasted_from_a_word_processor_is_kept_and_the_rest_dropped(
         '<ul><li><span style="font-weight:400">a point</span></li></ul>'
         "<table><tr><td>a cell</td></tr></table></b>",
     )
-    page.get_by_role("button", name="Save and continue editing").click()
-    page.wait_for_url("**/change/")
+    save_and_continue(page)
 
     answer = article.sections.get().answer
     assert "<strong>Docs bold</strong> and plain and <em>docs italic</em>" in answer
@@ -358,10 +360,7 @@ def test_formatting_pasted_from_a_word_processor_is_kept_and_the_rest_dropped(
 def test_a_keyboard_user_reorders_questions_and_adds_a_speaker_without_leaving_the_article(
     transactional_db, live_server, reporter, page
 ):
-    article = make_article(status=Article.Status.DRAFT, created_by=reporter, sections=3)
-    problems, blocked = watch_for_errors(page)
-    sign_in(page, live_server.url, reporter)
-    page.goto(change_page(live_server.url, article))
+    article, problems, blocked = edit_own_draft(page, live_server.url, reporter, sections=3)
 
     # The headline counts its characters against what search results show.
     headline = page.get_by_label("Headline")
@@ -392,9 +391,7 @@ def test_a_keyboard_user_reorders_questions_and_adds_a_speaker_without_leaving_t
     popup.wait_for_event("close")
     assert quote.locator("select[name$='-speaker'] option:checked").inner_text() == "Pavel Muzyka"
 
-    page.get_by_role("button", name="Save and continue editing").click()
-    page.wait_for_url("**/change/")
-    assert page.get_by_text("was changed successfully").is_visible()
+    save_and_continue(page)
     article.refresh_from_db()
     assert article.headline == "Why Belarus matters"
     assert list(article.sections.values_list("question", flat=True)) == [
