@@ -47,6 +47,7 @@ from .models import (
     Source,
     Speaker,
     UpdateNote,
+    answer_link_problems,
     article_problems,
     link_problems,
     quote_problems,
@@ -167,11 +168,7 @@ class SectionFormSet(ArticleChildFormSet):
             (f.cleaned_data["question"], sanitize_html(f.cleaned_data.get("answer", "")))
             for f in self.live_forms()
         ]
-        problems = section_problems(answers) + [
-            problem
-            for n, (_, answer) in enumerate(answers, start=1)
-            for problem in link_problems(f"Question {n}", answer)
-        ]
+        problems = section_problems(answers) + answer_link_problems(a for _, a in answers)
         if problems:
             raise ValidationError(["Cannot publish: " + p for p in problems])
 

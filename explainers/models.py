@@ -307,11 +307,9 @@ class Article(models.Model):
         ]
 
     def link_problems(self):
-        return link_problems("The lead", self.lead) + [
-            problem
-            for n, section in enumerate(self.sections.all(), start=1)
-            for problem in link_problems(f"Question {n}", section.answer)
-        ]
+        return link_problems("The lead", self.lead) + answer_link_problems(
+            s.answer for s in self.sections.all()
+        )
 
     def publish_problems(self):
         """Everything that stops this article, as saved, from being published."""
@@ -618,6 +616,15 @@ def section_problems(sections):
 def link_problems(where, value):
     """Links in a lead or answer still waiting for their address (placeholders from an import)."""
     return [f"{where} links “{words}” to no address yet." for words in placeholder_links(value)]
+
+
+def answer_link_problems(answers):
+    """`answers`: the answers in order, as sanitised HTML."""
+    return [
+        problem
+        for n, answer in enumerate(answers, start=1)
+        for problem in link_problems(f"Question {n}", answer)
+    ]
 
 
 def quote_problems(quotes):

@@ -91,6 +91,8 @@ function cleanPastedHTML(html) {
   return doc.body.innerHTML;
 }
 
+// django-prose-editor's createTextareaEditor, which takes no editor options: written out here to
+// turn off the injected <style> and to add the paste clean-up and the accessible name.
 function createEditor(textarea) {
   if (textarea.closest(".prose-editor")) return null;
   const disabled = textarea.hasAttribute("disabled");
