@@ -1,41 +1,48 @@
 """
-The newsroom's admin: one Article page holding the whole explainer, with the newsroom's rules.
+The newsroom's admin: one Article page holding the whole explainer, the desk, the import page,
+and the records shared by many articles (speakers, sources, authors, tags).
 
-Roles (see the setup_roles command): reporters write and edit their own drafts and submit them for
-review; editors, who hold the `explainers.publish_article` permission, edit everything and
-publish, schedule and unpublish. Every rule is enforced here on the server — querysets, form
-fields, permissions and actions — so a forged form cannot get around it.
+Who may do what is decided in explainers.workflow; every permission method and view here asks it
+(django-reversion's history, revision and recover views and taggit's tags included) and writes no
+rule of its own. What a change must refresh is carried by the change pipeline
+(explainers.changes) from the model signals: nothing here touches a cache.
 """
 
-import datetime
-import difflib
 from types import SimpleNamespace
+from urllib.parse import urlencode
 
-import reversion
-from adminsortable2.admin import CustomInlineFormSetMixin, SortableAdminBase, SortableStackedInline
-from django import forms
+from adminsortable2.admin import SortableAdminBase, SortableStackedInline
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
-from django.contrib.admin.widgets import AdminSplitDateTime
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.forms.formsets import all_valid
-from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
-from django.utils.dateformat import format as format_date
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django_prose_editor.widgets import AdminProseEditorWidget
 from js_asset import Media as AssetMedia
 from reversion.admin import VersionAdmin
 from reversion.models import Version
+from taggit.admin import TagAdmin as TaggitTagAdmin
+from taggit.models import Tag
 
+from . import compare, workflow
+from .forms import (
+    ArticleAdminForm,
+    ImportExplainerForm,
+    NoteFormSet,
+    QuoteFormSet,
+    ScheduleForm,
+    SectionForm,
+    SectionFormSet,
+    ShareLinkForm,
+)
 from .importer import ImportProblem, existing_article, parse_explainer, save_explainer
 from .models import (
     Article,
@@ -47,62 +54,39 @@ from .models import (
     Source,
     Speaker,
     UpdateNote,
-    answer_link_problems,
-    article_problems,
-    link_problems,
-    quote_problems,
-    section_problems,
 )
-from .pagecache import article_groups, invalidate_after_commit, invalidate_article, invalidate_site
-from .richtext import RichTextField, html_to_text, sanitize_html, split_blocks
+from .richtext import RichTextField, sanitize_html
 from .views import render_article
 
 # Leads and answers are written in a rich-text editor offering exactly the formatting the server
 # keeps (see static/admin/newsroom-editor.js); editors never see HTML.
 RICH_TEXT = {RichTextField: {"widget": AdminProseEditorWidget(preset="newsroom")}}
 
-# Rows whose position changes are moved this far out of the way first, so that swapping two
-# questions never trips the unique (article, position) constraint half-way through the save.
-PARKING_OFFSET = 10000
 
+class SharedRecordAdmin(admin.ModelAdmin):
+    """A record shown on many articles (an author, speaker, source, photo or tag). Anyone with
+    the model permission adds one; changing, merging or deleting one that a published or a
+    colleague's article shows is an editor's (workflow.can_change_shared)."""
 
-def can_publish(user):
-    return user.has_perm("explainers.publish_article")
+    def has_change_permission(self, request, obj=None):
+        if obj is None:
+            return super().has_change_permission(request)
+        return workflow.can_change_shared(request.user, obj, "change")
 
-
-def owns(user, article):
-    """A reporter's own article: one they created, or whose byline names their author profile."""
-    return article.created_by_id == user.pk or article.bylines.filter(author__user=user).exists()
-
-
-def own_articles(user):
-    """The articles `owns` is true of, as a queryset of their ids."""
-    return Article.objects.filter(Q(created_by=user) | Q(bylines__author__user=user)).values("pk")
-
-
-def display_name(user):
-    return (user.get_full_name() or user.get_username()) if user else "Someone"
-
-
-class SiteWideEditAdmin(admin.ModelAdmin):
-    """A record shown on many pages (an author, speaker or source): any change to it reaches
-    every cached page."""
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        invalidate_site()
-
-    def delete_model(self, request, obj):
-        super().delete_model(request, obj)
-        invalidate_site()
+    def has_delete_permission(self, request, obj=None):
+        if obj is None:
+            return super().has_delete_permission(request)
+        return workflow.can_change_shared(request.user, obj, "delete")
 
     def delete_queryset(self, request, queryset):
+        # The change list's bulk delete asks each record, like the delete page does.
+        if any(not workflow.can_change_shared(request.user, r, "delete") for r in queryset):
+            raise PermissionDenied
         super().delete_queryset(request, queryset)
-        invalidate_site()
 
 
 @admin.register(Author)
-class AuthorAdmin(SiteWideEditAdmin):
+class AuthorAdmin(SharedRecordAdmin):
     list_display = ("name", "slug", "user")
     search_fields = ("name",)
     prepopulated_fields = {"slug": ("name",)}
@@ -110,119 +94,55 @@ class AuthorAdmin(SiteWideEditAdmin):
 
 
 @admin.register(Speaker)
-class SpeakerAdmin(SiteWideEditAdmin):
+class SpeakerAdmin(SharedRecordAdmin):
     list_display = ("name", "usual_role")
     search_fields = ("name", "usual_role")
     prepopulated_fields = {"slug": ("name",)}
 
 
 @admin.register(Source)
-class SourceAdmin(SiteWideEditAdmin):
+class SourceAdmin(SharedRecordAdmin):
     list_display = ("name", "kind", "publisher", "url")
     list_filter = ("kind",)
     search_fields = ("name", "publisher", "url")
 
 
+admin.site.unregister(Tag)
+
+
+@admin.register(Tag)
+class TagAdmin(SharedRecordAdmin, TaggitTagAdmin):
+    """taggit's tag admin, with the newsroom's rules: its "merge tags" view checks that the
+    user may merge every tag chosen, and the merge runs row by row in one transaction so the
+    change pipeline refreshes the pages of every article involved."""
+
+    def get_urls(self):
+        urls = super().get_urls()
+        # taggit's own merge view asks nothing; ours replaces it under the same name.
+        return [
+            path(
+                "merge-tags/",
+                self.admin_site.admin_view(self.merge_tags_view),
+                name="taggit_tag_merge_tags",
+            ),
+            *[u for u in urls if getattr(u, "name", None) != "taggit_tag_merge_tags"],
+        ]
+
+    def merge_tags_view(self, request):
+        ids = request.session.get("selected_tag_ids", [])
+        tags = Tag.objects.filter(pk__in=ids)
+        if not tags or any(
+            not workflow.can_change_shared(request.user, tag, "merge") for tag in tags
+        ):
+            raise PermissionDenied
+        if request.method == "POST":
+            with transaction.atomic():
+                response = super().merge_tags_view(request)
+            return response
+        return super().merge_tags_view(request)
+
+
 # Inlines. Each part of an article may be changed only by someone who may change the article.
-
-
-class ArticleChildFormSet(CustomInlineFormSetMixin, BaseInlineFormSet):
-    """A formset of an article's parts; the ordered ones (questions, quotes) are dragged into
-    order, their position kept in a hidden field that django-admin-sortable2 renumbers."""
-
-    def live_forms(self):
-        """The rows that will exist after the save, in the order readers will see them."""
-        forms_ = [
-            form
-            for form in self.forms
-            if hasattr(form, "cleaned_data")
-            and not form.cleaned_data.get("DELETE")
-            and (form.instance.pk or form.has_changed())
-        ]
-        return sorted(forms_, key=lambda form: form.cleaned_data.get("position") or 0)
-
-    def publishing(self):
-        return self.instance.status == Article.Status.PUBLISHED
-
-    def limit_to_own_sections(self, form, empty_label):
-        """A quote or note may only point at one of this article's own questions; no question
-        (`empty_label`) means the lead or the article as a whole."""
-        form.fields["section"].empty_label = empty_label
-        form.fields["section"].queryset = (
-            QuestionSection.objects.filter(article=self.instance)
-            if self.instance.pk
-            else QuestionSection.objects.none()
-        )
-
-
-class SectionFormSet(ArticleChildFormSet):
-    def clean(self):
-        # Positions are settled before the inherited uniqueness check, so that new questions
-        # left at 0 are placed rather than reported as duplicates.
-        if not any(self.errors):
-            self.place_new_questions()
-        super().clean()
-        if any(self.errors) or not self.publishing():
-            return
-        answers = [
-            (f.cleaned_data["question"], sanitize_html(f.cleaned_data.get("answer", "")))
-            for f in self.live_forms()
-        ]
-        problems = section_problems(answers) + answer_link_problems(a for _, a in answers)
-        if problems:
-            raise ValidationError(["Cannot publish: " + p for p in problems])
-
-    def place_new_questions(self):
-        """New questions left at position 0 go to the end, in the order they were typed."""
-        live = self.live_forms()
-        last = max((f.cleaned_data["position"] for f in live), default=0)
-        for form in self.forms:
-            if form in live and not form.instance.pk and not form.cleaned_data.get("position"):
-                last += 1
-                form.cleaned_data["position"] = form.instance.position = last
-        positions = [f.cleaned_data["position"] for f in live]
-        duplicates = sorted({p for p in positions if positions.count(p) > 1})
-        if duplicates:
-            raise ValidationError(
-                f"Two questions have the same position ({', '.join(map(str, duplicates))}); "
-                "give each question its own number."
-            )
-
-    def save_existing_objects(self, commit=True):
-        if commit:
-            moving = [
-                form.instance.pk
-                for form in self.initial_forms
-                if form.instance.pk
-                and (self._should_delete_form(form) or "position" in form.changed_data)
-            ]
-            QuestionSection.objects.filter(pk__in=moving).update(
-                position=F("position") + PARKING_OFFSET
-            )
-        return super().save_existing_objects(commit)
-
-
-class QuoteFormSet(ArticleChildFormSet):
-    def add_fields(self, form, index):
-        super().add_fields(form, index)
-        self.limit_to_own_sections(form, "The lead")
-
-    def clean(self):
-        super().clean()
-        if any(self.errors) or not self.publishing():
-            return
-        problems = quote_problems(
-            (f.cleaned_data.get("text", ""), f.cleaned_data.get("speaker"))
-            for f in self.live_forms()
-        )
-        if problems:
-            raise ValidationError(["Cannot publish: " + p for p in problems])
-
-
-class NoteFormSet(ArticleChildFormSet):
-    def add_fields(self, form, index):
-        super().add_fields(form, index)
-        self.limit_to_own_sections(form, "The whole article")
 
 
 class ArticlePartInline:
@@ -249,19 +169,6 @@ class BylineInline(ArticlePartInline, admin.TabularInline):
     autocomplete_fields = ("author",)
     verbose_name = "author"
     verbose_name_plural = "byline (authors in order)"
-
-
-class SectionForm(forms.ModelForm):
-    mark_updated = forms.BooleanField(
-        required=False,
-        label="Mark as updated now",
-        help_text="Tick when the answer changed after publication; readers see “Updated”.",
-    )
-
-    def save(self, commit=True):
-        if self.cleaned_data.get("mark_updated"):
-            self.instance.revised_at = timezone.now()
-        return super().save(commit)
 
 
 class QuestionSectionInline(ArticlePartInline, SortableStackedInline):
@@ -302,17 +209,6 @@ class UpdateNoteInline(ArticlePartInline, admin.TabularInline):
     fields = ("noted_at", "kind", "section", "text")
 
 
-class ShareLinkForm(forms.ModelForm):
-    class Meta:
-        model = ShareLink
-        fields = ("expires_at", "revoked")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if not self.instance.pk:
-            self.fields["expires_at"].initial = timezone.now() + datetime.timedelta(days=7)
-
-
 class ShareLinkInline(admin.TabularInline):
     """Editors only: a read-only look at an unpublished article for someone without a login."""
 
@@ -324,16 +220,16 @@ class ShareLinkInline(admin.TabularInline):
     verbose_name_plural = "share links (read-only previews for people without a login)"
 
     def has_view_permission(self, request, obj=None):
-        return can_publish(request.user) and super().has_view_permission(request, obj)
+        return workflow.can_share(request.user) and super().has_view_permission(request, obj)
 
     def has_add_permission(self, request, obj):
-        return can_publish(request.user) and super().has_add_permission(request, obj)
+        return workflow.can_share(request.user) and super().has_add_permission(request, obj)
 
     def has_change_permission(self, request, obj=None):
-        return can_publish(request.user) and super().has_change_permission(request, obj)
+        return workflow.can_share(request.user) and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        return can_publish(request.user) and super().has_delete_permission(request, obj)
+        return workflow.can_share(request.user) and super().has_delete_permission(request, obj)
 
     @admin.display(description="link")
     def link(self, share_link):
@@ -348,127 +244,32 @@ class ShareLinkInline(admin.TabularInline):
         )
 
 
-# The article form.
+class StateFilter(admin.SimpleListFilter):
+    """Where an article stands for readers, scheduled and live told apart (the status alone
+    does not say whether a published article's date has come)."""
 
+    title = "state"
+    parameter_name = "state"
+    states = {
+        "draft": lambda qs: qs.filter(status=Article.Status.DRAFT),
+        "review": lambda qs: qs.filter(status=Article.Status.REVIEW),
+        "scheduled": lambda qs: qs.scheduled(),
+        "live": lambda qs: qs.published(),
+        "unpublished": lambda qs: qs.filter(status=Article.Status.UNPUBLISHED),
+    }
 
-def latest_version(article):
-    """The newest revision of an article: every save of it creates one."""
-    return Version.objects.get_for_object(article).select_related("revision__user").first()
+    def lookups(self, request, model_admin):
+        return [
+            ("draft", "Draft"),
+            ("review", "In review"),
+            ("scheduled", "Scheduled"),
+            ("live", "Published and live"),
+            ("unpublished", "Unpublished"),
+        ]
 
-
-class ImportExplainerForm(forms.Form):
-    """The text of an explainer, pasted or as a .txt file (read as UTF-8 whatever its name or
-    declared type claims; the importer refuses anything else)."""
-
-    MAX_BYTES = 1_000_000
-
-    text = forms.CharField(
-        label="Paste the explainer",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 20, "spellcheck": "false"}),
-        help_text="The format import_explainer reads: headline, By line, date, lead, questions.",
-    )
-    upload = forms.FileField(label="…or upload a .txt file", required=False)
-
-    def clean(self):
-        data = super().clean()
-        upload = data.get("upload")
-        if upload:
-            if upload.size > self.MAX_BYTES:
-                raise ValidationError(
-                    f"The file is {upload.size:,} bytes; an explainer is at most "
-                    f"{self.MAX_BYTES:,}."
-                )
-            data["source"] = upload.read()
-        elif data.get("text", "").strip():
-            data["source"] = data["text"]
-        else:
-            raise ValidationError("Paste the text of an explainer or choose a file.")
-        return data
-
-
-class ArticleAdminForm(forms.ModelForm):
-    # The revision the editor had in front of them; compared, under a row lock, with the newest
-    # one when they save, so that nobody overwrites a colleague's work without knowing it.
-    seen_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    check_concurrent_edits = True
-
-    # How many characters of a page's title and description search results show: the headline
-    # and the summary count against these as they are typed.
-    SEARCH_LENGTHS = {"headline": 60, "dek": 160}
-
-    class Meta:
-        model = Article
-        fields = "__all__"
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for name, length in self.SEARCH_LENGTHS.items():
-            if name in self.fields:
-                self.fields[name].widget.attrs["data-search-length"] = length
-        if "tags" in self.fields:
-            # Suggestions come from the admin's autocomplete endpoint, which checks permissions.
-            self.fields["tags"].widget.attrs["data-suggest-url"] = (
-                reverse("admin:autocomplete")
-                + "?app_label=explainers&model_name=article&field_name=tags"
-            )
-        if self.instance.pk:
-            version = latest_version(self.instance)
-            self.fields["seen_version"].initial = version.pk if version else None
-
-    def clean(self):
-        cleaned = super().clean()
-        if self.instance.pk and self.check_concurrent_edits:
-            self.refuse_concurrent_edit(cleaned.get("seen_version"))
-        if cleaned.get("status") == Article.Status.PUBLISHED:
-            # The database rule already reports a missing date; the rest are checked here.
-            values = SimpleNamespace(
-                published_at=cleaned.get("published_at"),
-                hero_photo=cleaned.get("hero_photo"),
-                hero_credit=cleaned.get("hero_credit", ""),
-            )
-            problems = article_problems(values, check_date=False) + link_problems(
-                "The lead", sanitize_html(cleaned.get("lead", ""))
-            )
-            for problem in problems:
-                self.add_error(None, "Cannot publish: " + problem)
-        return cleaned
-
-    def refuse_concurrent_edit(self, seen):
-        # The lock holds until the admin's transaction ends, after this save is written.
-        Article.objects.select_for_update().filter(pk=self.instance.pk).exists()
-        version = latest_version(self.instance)
-        if version is None or version.pk == seen:
-            return
-        revision = version.revision
-        when = format_date(timezone.localtime(revision.date_created), "F j, Y, H:i")
-        # The form comes back with what this editor typed, now carrying the newest version:
-        # saving it again, knowingly, replaces the colleague's changes.
-        self.data = self.data.copy()
-        self.data[self.add_prefix("seen_version")] = str(version.pk)
-        raise ValidationError(
-            format_html(
-                "{} saved this article at {}, after you opened it. Your changes are not saved; "
-                "they are still on this form. Compare with <a href='{}' target='_blank'>the "
-                "current version</a>, then save again to keep yours.",
-                display_name(revision.user),
-                when,
-                reverse("admin:explainers_article_change", args=[self.instance.pk]),
-            ),
-            code="concurrent_edit",
-        )
-
-
-class ScheduleForm(forms.Form):
-    publish_at = forms.SplitDateTimeField(label="Publish at", widget=AdminSplitDateTime)
-
-    def clean_publish_at(self):
-        when = self.cleaned_data["publish_at"]
-        if when <= timezone.now():
-            raise ValidationError(
-                "Choose a time in the future; to publish straight away, use “Publish now”."
-            )
-        return when
+    def queryset(self, request, queryset):
+        choose = self.states.get(self.value())
+        return choose(queryset) if choose else queryset
 
 
 @admin.register(Article)
@@ -478,7 +279,7 @@ class ArticleAdmin(SortableAdminBase, VersionAdmin):
     change_list_template = "admin/explainers/article/change_list.html"
     inlines = (BylineInline, QuestionSectionInline, QuoteInline, UpdateNoteInline, ShareLinkInline)
     list_display = ("headline", "state", "published_at", "author_names", "question_count")
-    list_filter = ("status", "authors", "tags")
+    list_filter = (StateFilter, "authors", "tags")
     search_fields = ("headline", "dek", "sections__question")
     date_hierarchy = "published_at"
     prepopulated_fields = {"slug": ("headline",)}
@@ -535,60 +336,44 @@ class ArticleAdmin(SortableAdminBase, VersionAdmin):
             )
             .prefetch_related(Prefetch("bylines", queryset=Byline.objects.select_related("author")))
         )
-        user = request.user
-        if can_publish(user):
-            return queryset
-        return queryset.filter(pk__in=own_articles(user))
+        return workflow.in_admin(request.user, queryset)
+
+    def has_view_permission(self, request, obj=None):
+        allowed = super().has_view_permission(request, obj)
+        return allowed and (obj is None or workflow.can_view(request.user, obj))
+
+    def has_add_permission(self, request):
+        return workflow.can_add(request.user)
 
     def has_change_permission(self, request, obj=None):
-        if not super().has_change_permission(request, obj):
-            return False
-        if obj is None or can_publish(request.user):
-            return True
-        # Reporters change their own drafts only; once submitted, the editors have it.
-        return obj.status == Article.Status.DRAFT and owns(request.user, obj)
+        return workflow.can_edit(request.user, obj)
 
     def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and can_publish(request.user)
+        return workflow.can_delete(request.user, obj)
 
     def has_publish_permission(self, request):
-        return can_publish(request.user)
+        return workflow.can_publish(request.user)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        return type(form.__name__, (form,), {"user": request.user})
 
     def formfield_for_choice_field(self, db_field, request, **kwargs):
-        if db_field.name == "status" and not can_publish(request.user):
-            kwargs["choices"] = [
-                (value, label)
-                for value, label in Article.Status.choices
-                if value in (Article.Status.DRAFT, Article.Status.REVIEW)
-            ]
+        if db_field.name == "status":
+            allowed = workflow.statuses_for(request.user)
+            kwargs["choices"] = [c for c in Article.Status.choices if c[0] in allowed]
         return super().formfield_for_choice_field(db_field, request, **kwargs)
 
     def get_readonly_fields(self, request, obj=None):
         fields = super().get_readonly_fields(request, obj)
-        if not can_publish(request.user):
+        if not workflow.may_set_publication_date(request.user):
             fields += ("published_at",)
         return fields
 
     def save_model(self, request, obj, form, change):
         if not change:
             obj.created_by = request.user
-        # Where the article showed before this save: those pages must change too.
-        form.cache_groups_before = article_groups(obj.pk) if change else set()
         super().save_model(request, obj, form, change)
-
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        invalidate_article(form.instance.pk, before=form.cache_groups_before)
-
-    def delete_model(self, request, obj):
-        groups = article_groups(obj.pk)
-        super().delete_model(request, obj)
-        invalidate_after_commit(groups)
-
-    def delete_queryset(self, request, queryset):
-        groups = set().union(*(article_groups(pk) for pk in queryset.values_list("pk", flat=True)))
-        super().delete_queryset(request, queryset)
-        invalidate_after_commit(groups)
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not ShareLink:
@@ -628,34 +413,36 @@ class ArticleAdmin(SortableAdminBase, VersionAdmin):
         if not self.has_view_or_change_permission(request):
             return None
         articles = self.get_queryset(request)
-        user = request.user
+        own = workflow.own_articles(request.user)
         changelist = reverse("admin:explainers_article_changelist")
+
+        def more(state):
+            return f"{changelist}?{urlencode({StateFilter.parameter_name: state})}"
+
         shelves = [
             (
                 "In review",
-                articles.filter(status=Article.Status.REVIEW).order_by("updated_at"),
+                StateFilter.states["review"](articles).order_by("updated_at"),
                 "updated",
-                f"{changelist}?status__exact={Article.Status.REVIEW}",
+                more("review"),
             ),
             (
                 "Scheduled",
-                articles.scheduled().order_by("published_at"),
+                StateFilter.states["scheduled"](articles).order_by("published_at"),
                 "goes out",
-                f"{changelist}?status__exact={Article.Status.PUBLISHED}&o=-3",
+                more("scheduled"),
             ),
             (
                 "Latest published",
-                articles.published().order_by("-published_at"),
+                StateFilter.states["live"](articles).order_by("-published_at"),
                 "published",
-                f"{changelist}?status__exact={Article.Status.PUBLISHED}&o=-3",
+                more("live"),
             ),
             (
                 "Your drafts",
-                articles.filter(status=Article.Status.DRAFT, pk__in=own_articles(user)).order_by(
-                    "-updated_at"
-                ),
+                StateFilter.states["draft"](articles).filter(pk__in=own).order_by("-updated_at"),
                 "updated",
-                f"{changelist}?status__exact={Article.Status.DRAFT}",
+                more("draft"),
             ),
         ]
         return [
@@ -668,14 +455,38 @@ class ArticleAdmin(SortableAdminBase, VersionAdmin):
     # Undoing a deletion restores any article: an editor's decision.
 
     def recoverlist_view(self, request, extra_context=None):
-        if not can_publish(request.user):
+        if not workflow.can_recover(request.user):
             raise PermissionDenied
         return super().recoverlist_view(request, extra_context)
 
     def recover_view(self, request, version_id, extra_context=None):
-        if not can_publish(request.user):
+        if not workflow.can_recover(request.user):
             raise PermissionDenied
         return super().recover_view(request, version_id, extra_context)
+
+    def revision_view(self, request, object_id, version_id, extra_context=None):
+        """django-reversion's "restore this revision" page. It asks the workflow first, before
+        reversion reverts anything (even for a GET, which reverts inside a rolled-back
+        transaction to show the form): an article the user may not open is not found, without
+        its name; one they may open but not restore to this revision is refused."""
+        article = self.get_object(request, unquote(object_id))
+        version = (
+            Version.objects.get_for_object(article).filter(pk=version_id).first()
+            if (article is not None and workflow.can_see_history(request.user, article))
+            else None
+        )
+        if version is None:
+            raise Http404("No such revision.")
+        if not workflow.can_restore(request.user, article, version):
+            raise PermissionDenied
+        request.newsroom_restoring = version
+        return super().revision_view(request, object_id, version_id, extra_context)
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        version = getattr(request, "newsroom_restoring", None)
+        if version is not None:
+            return f"Restored the revision of {compare.revision_label(version)}."
+        return super().construct_change_message(request, form, formsets, add)
 
     # Change list.
 
@@ -706,51 +517,33 @@ class ArticleAdmin(SortableAdminBase, VersionAdmin):
             article.hero_credit_text or "(no credit)",
         )
 
-    # Actions. Each change is saved as a revision and logged in the admin history.
+    # Actions: each article moves through the workflow, which checks the rule and the publish
+    # checks, saves a revision and logs it.
 
-    def record(self, request, article, message):
-        before = article_groups(article.pk)
-        article.save()
-        reversion.set_comment(message)
-        self.log_change(request, article, message)
-        invalidate_article(article.pk, before=before)
-
-    def publishable(self, request, article):
-        problems = article.publish_problems()
-        if problems:
-            self.message_user(
-                request, f"“{article}” was not published: {' '.join(problems)}", messages.ERROR
-            )
-        return not problems
+    def apply(self, request, queryset, transition, done_message, *args):
+        done = 0
+        for article in queryset:
+            try:
+                transition(request.user, article, *args)
+            except workflow.NotAllowed as error:
+                self.message_user(request, f"“{article}”: {error}", messages.ERROR)
+            except workflow.Refused as error:
+                self.message_user(request, str(error), messages.ERROR)
+            else:
+                done += 1
+        if done:
+            self.message_user(request, done_message.format(done), messages.SUCCESS)
 
     @admin.action(description="Publish now", permissions=["publish"])
     def publish_now(self, request, queryset):
-        done = 0
-        for article in queryset:
-            if article.published_at is None or article.published_at > timezone.now():
-                article.published_at = timezone.now()
-            if self.publishable(request, article):
-                article.status = Article.Status.PUBLISHED
-                self.record(request, article, "Published.")
-                done += 1
-        if done:
-            self.message_user(request, f"Published {done} article(s).", messages.SUCCESS)
+        self.apply(request, queryset, workflow.publish, "Published {} article(s).")
 
     @admin.action(description="Schedule…", permissions=["publish"])
     def schedule(self, request, queryset):
         form = ScheduleForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
             when = form.cleaned_data["publish_at"]
-            done = 0
-            for article in queryset:
-                article.published_at = when
-                if self.publishable(request, article):
-                    article.status = Article.Status.PUBLISHED
-                    stamp = format_date(timezone.localtime(when), "F j, Y, H:i")
-                    self.record(request, article, f"Scheduled for {stamp}.")
-                    done += 1
-            if done:
-                self.message_user(request, f"Scheduled {done} article(s).", messages.SUCCESS)
+            self.apply(request, queryset, workflow.schedule, "Scheduled {} article(s).", when)
             return None
         context = {
             **self.admin_site.each_context(request),
@@ -763,33 +556,20 @@ class ArticleAdmin(SortableAdminBase, VersionAdmin):
         }
         return TemplateResponse(request, "admin/explainers/article/schedule.html", context)
 
-    def move_to(self, request, articles, status, message):
-        for article in articles:
-            article.status = status
-            self.record(request, article, message)
-        return len(articles)
-
     @admin.action(description="Unpublish (take down)", permissions=["publish"])
     def unpublish(self, request, queryset):
         articles = queryset.filter(status=Article.Status.PUBLISHED)
-        done = self.move_to(request, articles, Article.Status.UNPUBLISHED, "Unpublished.")
-        self.message_user(request, f"Unpublished {done} article(s).", messages.SUCCESS)
+        self.apply(request, articles, workflow.unpublish, "Unpublished {} article(s).")
 
     @admin.action(description="Send back to draft", permissions=["publish"])
     def send_back_to_draft(self, request, queryset):
         articles = queryset.exclude(status=Article.Status.DRAFT)
-        done = self.move_to(request, articles, Article.Status.DRAFT, "Sent back to draft.")
-        self.message_user(request, f"Sent {done} article(s) back to draft.")
+        self.apply(request, articles, workflow.send_back, "Sent {} article(s) back to draft.")
 
     @admin.action(description="Submit for review", permissions=["change"])
     def submit_for_review(self, request, queryset):
-        done = 0
-        for article in queryset.filter(status=Article.Status.DRAFT):
-            if self.has_change_permission(request, article):
-                article.status = Article.Status.REVIEW
-                self.record(request, article, "Submitted for review.")
-                done += 1
-        self.message_user(request, f"Submitted {done} article(s) for review.")
+        articles = queryset.filter(status=Article.Status.DRAFT)
+        self.apply(request, articles, workflow.submit, "Submitted {} article(s) for review.")
 
     # Preview of unsaved changes, and comparison of revisions.
 
@@ -923,7 +703,7 @@ class ArticleAdmin(SortableAdminBase, VersionAdmin):
 
     def compare_view(self, request, object_id):
         article = self.get_object(request, unquote(object_id))
-        if article is None or not self.has_view_or_change_permission(request, article):
+        if not workflow.can_see_history(request.user, article):
             raise Http404("No such article.")
         versions = Version.objects.get_for_object(article).select_related("revision__user")
         try:
@@ -937,12 +717,7 @@ class ArticleAdmin(SortableAdminBase, VersionAdmin):
             newer, older = newest
         if older.revision.date_created > newer.revision.date_created:
             older, newer = newer, older
-        table = difflib.HtmlDiff(wrapcolumn=70).make_table(
-            version_lines(older),
-            version_lines(newer),
-            fromdesc=revision_label(older),
-            todesc=revision_label(newer),
-        )
+        table = compare.table(older, newer)
         context = {
             **self.admin_site.each_context(request),
             "title": f"Compare revisions of “{article}”",
@@ -957,58 +732,11 @@ class ArticleAdmin(SortableAdminBase, VersionAdmin):
 
     def history_view(self, request, object_id, extra_context=None):
         article = self.get_object(request, unquote(object_id))
-        versions = []
-        if article is not None:
-            versions = Version.objects.get_for_object(article).select_related("revision__user")
+        if not workflow.can_see_history(request.user, article):
+            raise Http404("No such article.")
+        versions = Version.objects.get_for_object(article).select_related("revision__user")
         context = {"versions": versions, **(extra_context or {})}
         return super().history_view(request, object_id, context)
-
-
-def revision_label(version):
-    revision = version.revision
-    when = format_date(timezone.localtime(revision.date_created), "F j, Y, H:i")
-    return f"{when} — {display_name(revision.user)}"
-
-
-def version_lines(version):
-    """A revision of an article as lines of text, for a side-by-side comparison."""
-    parts = {}
-    for item in version.revision.version_set.select_related("content_type"):
-        parts.setdefault(item.content_type.model, []).append(item.field_dict)
-    article = next((f for f in parts.get("article", []) if str(f["id"]) == version.object_id), {})
-    speakers = dict(Speaker.objects.values_list("pk", "name"))
-    sources = dict(Source.objects.values_list("pk", "name"))
-    lines = [
-        f"Kicker: {article.get('kicker', '')}",
-        f"Headline: {article.get('headline', '')}",
-        f"Summary: {article.get('dek', '')}",
-        f"Status: {article.get('status', '')}",
-        f"Publication date: {article.get('published_at') or '—'}",
-        "",
-        "Lead:",
-        *paragraph_lines(article.get("lead", "")),
-    ]
-    lead_sources = [sources.get(pk, pk) for pk in article.get("lead_sources", [])]
-    if lead_sources:
-        lines.append(f"Sources cited in the lead: {', '.join(map(str, lead_sources))}")
-    quotes = sorted(parts.get("quote", []), key=lambda q: (q["position"], q["id"]))
-    for section in sorted(parts.get("questionsection", []), key=lambda s: s["position"]):
-        lines += ["", f"Q{section['position']}. {section['question']}"]
-        lines += paragraph_lines(section["answer"])
-        cited = [str(sources.get(pk, pk)) for pk in section.get("sources", [])]
-        if cited:
-            lines.append(f"Sources: {', '.join(cited)}")
-        for quote in (q for q in quotes if q["section_id"] == section["id"]):
-            speaker = speakers.get(quote["speaker_id"], "no speaker")
-            lines.append(f"Quote: “{quote['text']}” — {speaker}")
-    for quote in (q for q in quotes if q["section_id"] is None):
-        speaker = speakers.get(quote["speaker_id"], "no speaker")
-        lines.append(f"Lead quote: “{quote['text']}” — {speaker}")
-    return lines
-
-
-def paragraph_lines(value):
-    return [html_to_text(block) for block in split_blocks(value or "")] or ["—"]
 
 
 @admin.register(ShareLink)
@@ -1022,4 +750,4 @@ class ShareLinkAdmin(admin.ModelAdmin):
         return False  # share links are made on the article's page
 
     def has_module_permission(self, request):
-        return can_publish(request.user) and super().has_module_permission(request)
+        return workflow.can_share(request.user) and super().has_module_permission(request)

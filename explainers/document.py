@@ -4,15 +4,15 @@ on every request.
 
 `build(article)` renders it from an article fetched with `Article.objects.for_page()`;
 `rebuild(ids)` stores fresh ones. Every write to an article, its parts, or a speaker, source,
-author or tag it shows is caught by the signal handlers in explainers.signals, which have the
-documents concerned rebuilt when the write commits — before the page cache is invalidated, so a
-page cached afterwards is never built from an old document. Previews of unsaved changes never use
+author, photo or tag it shows goes through the change pipeline (explainers.changes), which
+discards the documents concerned at once and rebuilds them when the write commits — before the
+page cache is invalidated, so a page cached afterwards is never built from an old document. Previews of unsaved changes never use
 the stored document: they build one from the state in hand.
 """
 
 from collections import defaultdict
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.template.loader import render_to_string
 
 from .metadata import content_members
@@ -87,17 +87,6 @@ def rebuild(article_ids):
         )
 
 
-def rebuild_all(articles=None, batch_size=200, progress=None):
-    """Rebuild the documents of these articles (all by default), in batches; returns how many."""
-    articles = Article.objects.all() if articles is None else articles
-    ids = list(articles.order_by("pk").values_list("pk", flat=True))
-    for start in range(0, len(ids), batch_size):
-        rebuild(ids[start : start + batch_size])
-        if progress:
-            progress(min(start + batch_size, len(ids)), len(ids))
-    return len(ids)
-
-
 def stored(article):
     """The stored document of an article fetched with for_reading(), rebuilt first if a change
     discarded it (or it was never built)."""
@@ -108,29 +97,8 @@ def stored(article):
         return ArticleDocument.objects.get(article_id=article.pk)
 
 
-def changed(article_ids):
-    """These articles' pages changed: called by the signal handlers in explainers.signals for
-    every write to an article or anything it shows, inside the write's transaction.
-
-    Their documents are discarded at once, so nothing reads an old one (a reader that finds none
-    rebuilds it, waiting for the writer's lock), and built afresh once the transaction commits —
-    before the page cache hears of the change, whose callbacks are registered later. Ids gather
-    per connection, so an admin save that touches forty rows rebuilds each article once; ids left
-    by a rolled-back transaction are rebuilt with the next commit, which is harmless.
-    """
-    ids = set(article_ids)
-    if not ids:
-        return
-    ArticleDocument.objects.filter(article_id__in=ids).delete()
-    pending = getattr(connection, "newsroom_pending_documents", None)
-    if pending is None:
-        pending = connection.newsroom_pending_documents = set()
-    pending.update(ids)
-    transaction.on_commit(rebuild_pending)
-
-
-def rebuild_pending():
-    pending = getattr(connection, "newsroom_pending_documents", set())
-    ids = set(pending)
-    pending.clear()
-    rebuild(ids)
+def discard(article_ids):
+    """Delete these articles' stored documents inside a write's transaction, so nothing reads an
+    old one: a reader that finds none rebuilds it, waiting for the writer's row lock. The change
+    pipeline (explainers.changes) rebuilds them once the write commits."""
+    ArticleDocument.objects.filter(article_id__in=article_ids).delete()

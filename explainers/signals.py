@@ -1,39 +1,53 @@
 """
-Every write that changes what an article page shows marks that article's page document for
-rebuilding (explainers.document.changed) — from the admin, an import, the shell or a test alike.
-Connected in ExplainersConfig.ready().
+The change pipeline's entry points: every write that changes what a reader page shows tells
+explainers.changes which articles changed — from the admin, an import, a restored revision, the
+shell or a test alike. Connected in ExplainersConfig.ready().
+
+Raw saves count too: django-reversion restores a revision with them (loaddata as well). Before a
+write that can move an article's pages (its slug or date, its tags or authors, a tag's slug) the
+groups it is in are noted, so the old pages are refreshed as well as the new.
 """
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
-from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
 from taggit.models import Tag, TaggedItem
 
 from photos.models import Photo
 
-from . import document
+from . import changes
 from .models import Article, Author, Byline, QuestionSection, Quote, Source, Speaker, UpdateNote
 
 ARTICLE_PARTS = (QuestionSection, Quote, UpdateNote, Byline)
 
 
+@receiver(pre_save, sender=Article)
+@receiver(pre_delete, sender=Article)
+def article_moving(sender, instance, **kwargs):
+    if instance.pk:
+        changes.before([instance.pk])
+
+
 @receiver(post_save, sender=Article)
-def article_saved(sender, instance, raw=False, **kwargs):
-    if not raw:
-        document.changed([instance.pk])
+@receiver(post_delete, sender=Article)
+def article_changed(sender, instance, **kwargs):
+    changes.articles_changed([instance.pk])
 
 
-def part_changed(sender, instance, raw=False, **kwargs):
-    if not raw:
-        document.changed([instance.article_id])
+@receiver(pre_save, sender=Byline)
+@receiver(pre_delete, sender=Byline)
+def byline_moving(sender, instance, **kwargs):
+    changes.before([instance.article_id])
+
+
+def part_changed(sender, instance, **kwargs):
+    changes.articles_changed([instance.article_id])
 
 
 for model in ARTICLE_PARTS:
-    post_save.connect(part_changed, sender=model, dispatch_uid=f"document-{model.__name__}-save")
-    post_delete.connect(
-        part_changed, sender=model, dispatch_uid=f"document-{model.__name__}-delete"
-    )
+    post_save.connect(part_changed, sender=model, dispatch_uid=f"changes-{model.__name__}-save")
+    post_delete.connect(part_changed, sender=model, dispatch_uid=f"changes-{model.__name__}-del")
 
 
 def citations_changed(owner, to_articles):
@@ -43,7 +57,7 @@ def citations_changed(owner, to_articles):
     def handler(sender, instance, action, reverse, pk_set, **kwargs):
         if not reverse:
             if action.startswith("post_"):
-                document.changed(to_articles([instance.pk]))
+                changes.articles_changed(to_articles([instance.pk]))
             return
         # From the source's side: the rows are the articles' (or sections'); a clear names none,
         # so they are looked up before it.
@@ -51,9 +65,9 @@ def citations_changed(owner, to_articles):
             rows = sender.objects.filter(source=instance).values_list(owner, flat=True)
             instance._newsroom_cleared = set(rows)
         elif action == "post_clear":
-            document.changed(to_articles(getattr(instance, "_newsroom_cleared", ())))
+            changes.articles_changed(to_articles(getattr(instance, "_newsroom_cleared", ())))
         elif action.startswith("post_"):
-            document.changed(to_articles(pk_set or ()))
+            changes.articles_changed(to_articles(pk_set or ()))
 
     return handler
 
@@ -61,7 +75,7 @@ def citations_changed(owner, to_articles):
 m2m_changed.connect(
     citations_changed("article_id", lambda pks: pks),
     sender=Article.lead_sources.through,
-    dispatch_uid="document-lead-sources",
+    dispatch_uid="changes-lead-sources",
     weak=False,
 )
 m2m_changed.connect(
@@ -70,28 +84,40 @@ m2m_changed.connect(
         lambda pks: QuestionSection.objects.filter(pk__in=pks).values_list("article_id", flat=True),
     ),
     sender=QuestionSection.sources.through,
-    dispatch_uid="document-section-sources",
+    dispatch_uid="changes-section-sources",
     weak=False,
 )
 
 
+def tags_an_article(item):
+    return item.content_type_id == ContentType.objects.get_for_model(Article).pk
+
+
+@receiver(pre_save, sender=TaggedItem)
+@receiver(pre_delete, sender=TaggedItem)
+def tagging_moving(sender, instance, **kwargs):
+    if tags_an_article(instance):
+        changes.before([instance.object_id])
+
+
 @receiver(post_save, sender=TaggedItem)
 @receiver(post_delete, sender=TaggedItem)
-def tagged_item_changed(sender, instance, raw=False, **kwargs):
+def tagging_changed(sender, instance, **kwargs):
     """taggit adds, removes and clears an article's tags row by row, so these cover them all."""
-    if not raw and instance.content_type_id == ContentType.objects.get_for_model(Article).pk:
-        document.changed([instance.object_id])
+    if tags_an_article(instance):
+        changes.articles_changed([instance.object_id])
 
 
 @receiver(post_save, sender=Photo)
-def photo_saved(sender, instance, created=False, raw=False, **kwargs):
-    """A hero photo's alt text, caption, credit or crops changed."""
-    if not raw and not created:
-        document.changed(instance.hero_of.values_list("pk", flat=True))
+def photo_saved(sender, instance, created=False, **kwargs):
+    """A hero photo's alt text, caption, credit, crops or renditions changed."""
+    if not created:
+        changes.articles_changed(instance.hero_of.values_list("pk", flat=True))
 
 
-# Records shown on many pages: the articles showing them, found before a deletion takes the
-# links with it.
+# Records shown on many pages (a speaker's name is on every page quoting them, and on their own
+# page): the articles showing them, found before a deletion takes the links with it. A change to
+# one also invalidates every cached page, as lists and the record's own pages show it too.
 
 SHOWN_BY = {
     Author: lambda records: Q(authors__in=records),
@@ -102,6 +128,7 @@ SHOWN_BY = {
         | Q(quotes__source__in=records)
     ),
     Tag: lambda records: Q(tags__in=records),
+    Photo: lambda records: Q(hero_photo__in=records),
 }
 
 
@@ -109,21 +136,21 @@ def articles_showing(model, records):
     return set(Article.objects.filter(SHOWN_BY[model](records)).values_list("pk", flat=True))
 
 
-def shared_record_saved(sender, instance, created=False, raw=False, **kwargs):
-    if not raw and not created:
-        document.changed(articles_showing(sender, [instance]))
+def shared_record_moving(sender, instance, **kwargs):
+    if instance.pk:
+        instance._newsroom_articles = articles_showing(sender, [instance])
+        changes.before(instance._newsroom_articles)
 
 
-def shared_record_deleting(sender, instance, **kwargs):
-    instance._newsroom_articles = articles_showing(sender, [instance])
+def shared_record_changed(sender, instance, created=False, **kwargs):
+    if not created:
+        changes.articles_changed(getattr(instance, "_newsroom_articles", ()))
+        changes.site_changed()
 
 
-def shared_record_deleted(sender, instance, **kwargs):
-    document.changed(getattr(instance, "_newsroom_articles", ()))
-
-
-for model in SHOWN_BY:
+for model in (Author, Speaker, Source, Tag):
     name = model.__name__
-    post_save.connect(shared_record_saved, sender=model, dispatch_uid=f"document-{name}-save")
-    pre_delete.connect(shared_record_deleting, sender=model, dispatch_uid=f"document-{name}-pre")
-    post_delete.connect(shared_record_deleted, sender=model, dispatch_uid=f"document-{name}-del")
+    pre_save.connect(shared_record_moving, sender=model, dispatch_uid=f"changes-{name}-pre-save")
+    pre_delete.connect(shared_record_moving, sender=model, dispatch_uid=f"changes-{name}-pre-del")
+    post_save.connect(shared_record_changed, sender=model, dispatch_uid=f"changes-{name}-save")
+    post_delete.connect(shared_record_changed, sender=model, dispatch_uid=f"changes-{name}-del")

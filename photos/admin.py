@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.utils.html import format_html
 
-from explainers.pagecache import invalidate_article
+from explainers.admin import SharedRecordAdmin
 
 from . import processing
 from .models import Photo
@@ -75,7 +75,7 @@ class PhotoForm(forms.ModelForm):
 
 
 @admin.register(Photo)
-class PhotoAdmin(admin.ModelAdmin):
+class PhotoAdmin(SharedRecordAdmin):
     form = PhotoForm
     list_display = ("thumbnail", "title", "credit", "source_agency", "taken_on", "created_at")
     list_display_links = ("thumbnail", "title")
@@ -107,9 +107,6 @@ class PhotoAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         if upload or {"focal_x", "focal_y"} & set(form.changed_data) or "focal.x" in request.POST:
             obj.make_renditions()
-        # The articles showing this photo now show new crops, captions or credits.
-        for article_id in obj.hero_of.values_list("pk", flat=True):
-            invalidate_article(article_id)
 
     def response_change(self, request, obj):
         if "focal.x" in request.POST:

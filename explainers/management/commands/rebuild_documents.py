@@ -5,6 +5,8 @@ Rebuild the stored page document of every article (derived data, never edited by
 
 Saves keep documents current on their own; run this after writing articles around the ORM (raw
 SQL, bulk inserts) or after changing the article body template, so no reader waits for a rebuild.
+It goes through the change pipeline (explainers.changes), so every cached copy of the pages
+rebuilt is refreshed too.
 """
 
 import time
@@ -12,7 +14,7 @@ import time
 from django.core.management.base import BaseCommand
 from django.db.models import Exists, OuterRef
 
-from explainers import document
+from explainers import changes
 from explainers.models import Article, ArticleDocument
 
 
@@ -38,7 +40,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"\r[{bar:<30}] {done:,}/{total:,}", ending="")
                 self.stdout.flush()
 
-        total = document.rebuild_all(articles, progress=progress)
+        total = changes.refresh_all(articles, progress=progress)
         if total and options["verbosity"] >= 1:
             self.stdout.write("")
         self.stdout.write(

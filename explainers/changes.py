@@ -1,0 +1,143 @@
+"""
+The change pipeline: the one way "these articles' pages changed" reaches every layer that keeps
+a copy of them.
+
+Every write reaches it through the model signals in explainers.signals — saves and deletes of an
+article and its parts, m2m changes, django-reversion's raw saves when a revision is restored,
+tags renamed, merged or deleted, speakers, sources, authors and photos edited — and commands that
+rebuild derived data call it directly. No write path touches a cache by hand.
+
+Inside the write's transaction `before()` notes the cache groups the articles are in as they
+stand (their old slug, date, tags and authors) and `articles_changed()` discards their page
+documents, so nothing reads an old one. When the transaction commits, one callback, in this order
+by construction:
+
+1. rebuilds the page documents (explainers.document.rebuild);
+2. invalidates the cached pages that showed the articles before and show them now
+   (explainers.pagecache.bump);
+3. sends `pages_changed(article_ids=…, groups=…)`, where further layers (the edge cache, the
+   content API's cache) listen.
+
+Pending work gathers per connection, so an admin save touching forty rows rebuilds each article
+once. What a rolled-back transaction left pending is done with the next commit: harmless.
+"""
+
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+from django.dispatch import Signal
+from django.utils import timezone
+
+from . import document, pagecache
+
+# Sent once per committed change with `article_ids` (a set) and `groups` (the page-cache groups
+# invalidated, "site" among them when every page was).
+pages_changed = Signal()
+
+
+@dataclass
+class Pending:
+    article_ids: set = field(default_factory=set)
+    groups: set = field(default_factory=set)
+    captured: set = field(default_factory=set)  # articles whose "before" groups are noted
+
+
+def pending():
+    state = getattr(connection, "newsroom_changes", None)
+    if state is None:
+        state = connection.newsroom_changes = Pending()
+    return state
+
+
+def before(article_ids):
+    """Note the groups these articles are in now, before a write changes their slug, date, tags
+    or authors (called from pre_save and pre_delete signals)."""
+    state = pending()
+    new = {pk for pk in article_ids if pk is not None} - state.captured
+    if new:
+        state.groups |= article_groups(new)
+        state.captured |= new
+
+
+def articles_changed(article_ids=(), groups=()):
+    """These articles' pages changed (and these extra groups): refresh every layer on commit."""
+    ids = {pk for pk in article_ids if pk is not None}
+    if not ids and not groups:
+        return
+    state = pending()
+    if ids:
+        document.discard(ids)
+        state.article_ids |= ids
+    state.groups |= set(groups)
+    transaction.on_commit(flush)
+
+
+def site_changed():
+    """Something every page may show changed (a speaker, source, author or tag renamed)."""
+    articles_changed(groups={pagecache.SITE})
+
+
+def flush():
+    """The on-commit step: everything pending, through every layer, in order."""
+    state = pending()
+    ids, groups = set(state.article_ids), set(state.groups)
+    state.article_ids.clear()
+    state.groups.clear()
+    state.captured.clear()
+    refresh(ids, groups)
+
+
+def refresh(article_ids, groups=()):
+    """Rebuild these articles' documents, then invalidate their pages (and `groups`), then tell
+    the listeners. Called on commit by flush(), and directly by commands that rebuild derived
+    data with no write of their own (rebuild_documents after a template change)."""
+    ids, groups = set(article_ids), set(groups)
+    if not (ids or groups):
+        return
+    document.rebuild(ids)
+    groups |= article_groups(ids)
+    pagecache.bump(groups)
+    pages_changed.send(sender=None, article_ids=ids, groups=groups)
+
+
+def refresh_all(articles, batch_size=200, progress=None):
+    """refresh() these articles (a queryset) in batches; returns how many."""
+    ids = list(articles.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), batch_size):
+        refresh(ids[start : start + batch_size])
+        if progress:
+            progress(min(start + batch_size, len(ids)), len(ids))
+    return len(ids)
+
+
+def article_groups(article_ids):
+    """The cache groups of the pages that show these articles, as they are in the database now:
+    the article's own page, the lists (home, archives, feeds, sitemaps), its month, its tags'
+    and its authors' pages. Three queries however many articles."""
+    from taggit.models import TaggedItem
+
+    from .models import Article, Byline
+
+    ids = set(article_ids)
+    if not ids:
+        return set()
+    groups = set()
+    for slug, published_at in Article.objects.filter(pk__in=ids).values_list(
+        "slug", "published_at"
+    ):
+        groups.add(f"article:{slug}")
+        if published_at:
+            month = timezone.localtime(published_at)
+            groups.add(f"month:{month.year}-{month.month:02d}")
+    if not groups:
+        return groups
+    groups |= {"home", "archive", "feeds", "sitemaps"}
+    tag_slugs = TaggedItem.objects.filter(
+        content_type__app_label="explainers",
+        content_type__model="article",
+        object_id__in=ids,
+    ).values_list("tag__slug", flat=True)
+    groups |= {f"tag:{slug}" for slug in tag_slugs}
+    author_slugs = Byline.objects.filter(article_id__in=ids).values_list("author__slug", flat=True)
+    groups |= {f"author:{slug}" for slug in author_slugs}
+    return groups

@@ -1,0 +1,293 @@
+"""
+The admin's forms: the article form with its concurrent-edit check and the status rule, the
+formsets of its parts, and the import, schedule and share-link forms.
+
+The role rules themselves are in explainers.workflow; these forms only ask it.
+"""
+
+import datetime
+from types import SimpleNamespace
+
+from adminsortable2.admin import CustomInlineFormSetMixin
+from django import forms
+from django.contrib.admin.widgets import AdminSplitDateTime
+from django.core.exceptions import ValidationError
+from django.db.models import F
+from django.forms.models import BaseInlineFormSet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateformat import format as format_date
+from django.utils.html import format_html
+from reversion.models import Version
+
+from . import importer, workflow
+from .models import (
+    Article,
+    QuestionSection,
+    ShareLink,
+    answer_link_problems,
+    article_problems,
+    link_problems,
+    quote_problems,
+    section_problems,
+)
+from .richtext import sanitize_html
+
+# Rows whose position changes are moved this far out of the way first, so that swapping two
+# questions never trips the unique (article, position) constraint half-way through the save.
+PARKING_OFFSET = 10000
+
+
+def display_name(user):
+    return (user.get_full_name() or user.get_username()) if user else "Someone"
+
+
+class ArticleChildFormSet(CustomInlineFormSetMixin, BaseInlineFormSet):
+    """A formset of an article's parts; the ordered ones (questions, quotes) are dragged into
+    order, their position kept in a hidden field that django-admin-sortable2 renumbers."""
+
+    def live_forms(self):
+        """The rows that will exist after the save, in the order readers will see them."""
+        forms_ = [
+            form
+            for form in self.forms
+            if hasattr(form, "cleaned_data")
+            and not form.cleaned_data.get("DELETE")
+            and (form.instance.pk or form.has_changed())
+        ]
+        return sorted(forms_, key=lambda form: form.cleaned_data.get("position") or 0)
+
+    def publishing(self):
+        return self.instance.status == Article.Status.PUBLISHED
+
+    def limit_to_own_sections(self, form, empty_label):
+        """A quote or note may only point at one of this article's own questions; no question
+        (`empty_label`) means the lead or the article as a whole."""
+        form.fields["section"].empty_label = empty_label
+        form.fields["section"].queryset = (
+            QuestionSection.objects.filter(article=self.instance)
+            if self.instance.pk
+            else QuestionSection.objects.none()
+        )
+
+
+class SectionFormSet(ArticleChildFormSet):
+    def clean(self):
+        # Positions are settled before the inherited uniqueness check, so that new questions
+        # left at 0 are placed rather than reported as duplicates.
+        if not any(self.errors):
+            self.place_new_questions()
+        super().clean()
+        if any(self.errors) or not self.publishing():
+            return
+        answers = [
+            (f.cleaned_data["question"], sanitize_html(f.cleaned_data.get("answer", "")))
+            for f in self.live_forms()
+        ]
+        problems = section_problems(answers) + answer_link_problems(a for _, a in answers)
+        if problems:
+            raise ValidationError(["Cannot publish: " + p for p in problems])
+
+    def place_new_questions(self):
+        """New questions left at position 0 go to the end, in the order they were typed."""
+        live = self.live_forms()
+        last = max((f.cleaned_data["position"] for f in live), default=0)
+        for form in self.forms:
+            if form in live and not form.instance.pk and not form.cleaned_data.get("position"):
+                last += 1
+                form.cleaned_data["position"] = form.instance.position = last
+        positions = [f.cleaned_data["position"] for f in live]
+        duplicates = sorted({p for p in positions if positions.count(p) > 1})
+        if duplicates:
+            raise ValidationError(
+                f"Two questions have the same position ({', '.join(map(str, duplicates))}); "
+                "give each question its own number."
+            )
+
+    def save_existing_objects(self, commit=True):
+        if commit:
+            moving = [
+                form.instance.pk
+                for form in self.initial_forms
+                if form.instance.pk
+                and (self._should_delete_form(form) or "position" in form.changed_data)
+            ]
+            QuestionSection.objects.filter(pk__in=moving).update(
+                position=F("position") + PARKING_OFFSET
+            )
+        return super().save_existing_objects(commit)
+
+
+class QuoteFormSet(ArticleChildFormSet):
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        self.limit_to_own_sections(form, "The lead")
+
+    def clean(self):
+        super().clean()
+        if any(self.errors) or not self.publishing():
+            return
+        problems = quote_problems(
+            (f.cleaned_data.get("text", ""), f.cleaned_data.get("speaker"))
+            for f in self.live_forms()
+        )
+        if problems:
+            raise ValidationError(["Cannot publish: " + p for p in problems])
+
+
+class NoteFormSet(ArticleChildFormSet):
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        self.limit_to_own_sections(form, "The whole article")
+
+
+class SectionForm(forms.ModelForm):
+    mark_updated = forms.BooleanField(
+        required=False,
+        label="Mark as updated now",
+        help_text="Tick when the answer changed after publication; readers see “Updated”.",
+    )
+
+    def save(self, commit=True):
+        if self.cleaned_data.get("mark_updated"):
+            self.instance.revised_at = timezone.now()
+        return super().save(commit)
+
+
+class ShareLinkForm(forms.ModelForm):
+    class Meta:
+        model = ShareLink
+        fields = ("expires_at", "revoked")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.instance.pk:
+            self.fields["expires_at"].initial = timezone.now() + datetime.timedelta(days=7)
+
+
+def latest_version(article):
+    """The newest revision of an article: every save of it creates one."""
+    return Version.objects.get_for_object(article).select_related("revision__user").first()
+
+
+class ImportExplainerForm(forms.Form):
+    """The text of an explainer, pasted or as a .txt file (read as UTF-8 whatever its name or
+    declared type claims; the importer refuses anything else)."""
+
+    MAX_BYTES = getattr(importer, "MAX_BYTES", 1_000_000)  # the importer's cap, pasted or not
+
+    text = forms.CharField(
+        label="Paste the explainer",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 20, "spellcheck": "false"}),
+        help_text="The format import_explainer reads: headline, By line, date, lead, questions.",
+    )
+    upload = forms.FileField(label="…or upload a .txt file", required=False)
+
+    def clean(self):
+        data = super().clean()
+        upload = data.get("upload")
+        if upload:
+            if upload.size > self.MAX_BYTES:
+                raise ValidationError(
+                    f"The file is {upload.size:,} bytes; an explainer is at most "
+                    f"{self.MAX_BYTES:,}."
+                )
+            data["source"] = upload.read()
+        elif data.get("text", "").strip():
+            data["source"] = data["text"]
+        else:
+            raise ValidationError("Paste the text of an explainer or choose a file.")
+        return data
+
+
+class ArticleAdminForm(forms.ModelForm):
+    # The revision the editor had in front of them; compared, under a row lock, with the newest
+    # one when they save, so that nobody overwrites a colleague's work without knowing it.
+    seen_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    check_concurrent_edits = True
+    # The user saving, set by ArticleAdmin.get_form(): the status rule depends on their role.
+    user = None
+
+    # How many characters of a page's title and description search results show: the headline
+    # and the summary count against these as they are typed.
+    SEARCH_LENGTHS = {"headline": 60, "dek": 160}
+
+    class Meta:
+        model = Article
+        fields = "__all__"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, length in self.SEARCH_LENGTHS.items():
+            if name in self.fields:
+                self.fields[name].widget.attrs["data-search-length"] = length
+        if "tags" in self.fields:
+            # Suggestions come from the admin's autocomplete endpoint, which checks permissions.
+            self.fields["tags"].widget.attrs["data-suggest-url"] = (
+                reverse("admin:autocomplete")
+                + "?app_label=explainers&model_name=article&field_name=tags"
+            )
+        if self.instance.pk:
+            version = latest_version(self.instance)
+            self.fields["seen_version"].initial = version.pk if version else None
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk and self.check_concurrent_edits:
+            self.refuse_concurrent_edit(cleaned.get("seen_version"))
+        if self.user is not None and "status" in cleaned:
+            # self.instance still holds the article as saved: the form's values reach it later.
+            try:
+                workflow.check_status_change(self.user, self.instance, cleaned["status"])
+            except workflow.NotAllowed as error:
+                self.add_error("status", str(error))
+        if cleaned.get("status") == Article.Status.PUBLISHED:
+            # The database rule already reports a missing date; the rest are checked here.
+            values = SimpleNamespace(
+                published_at=cleaned.get("published_at"),
+                hero_photo=cleaned.get("hero_photo"),
+                hero_credit=cleaned.get("hero_credit", ""),
+            )
+            problems = article_problems(values, check_date=False) + link_problems(
+                "The lead", sanitize_html(cleaned.get("lead", ""))
+            )
+            for problem in problems:
+                self.add_error(None, "Cannot publish: " + problem)
+        return cleaned
+
+    def refuse_concurrent_edit(self, seen):
+        # The lock holds until the admin's transaction ends, after this save is written.
+        Article.objects.select_for_update().filter(pk=self.instance.pk).exists()
+        version = latest_version(self.instance)
+        if version is None or version.pk == seen:
+            return
+        revision = version.revision
+        when = format_date(timezone.localtime(revision.date_created), "F j, Y, H:i")
+        # The form comes back with what this editor typed, now carrying the newest version:
+        # saving it again, knowingly, replaces the colleague's changes.
+        self.data = self.data.copy()
+        self.data[self.add_prefix("seen_version")] = str(version.pk)
+        raise ValidationError(
+            format_html(
+                "{} saved this article at {}, after you opened it. Your changes are not saved; "
+                "they are still on this form. Compare with <a href='{}' target='_blank'>the "
+                "current version</a>, then save again to keep yours.",
+                display_name(revision.user),
+                when,
+                reverse("admin:explainers_article_change", args=[self.instance.pk]),
+            ),
+            code="concurrent_edit",
+        )
+
+
+class ScheduleForm(forms.Form):
+    publish_at = forms.SplitDateTimeField(label="Publish at", widget=AdminSplitDateTime)
+
+    def clean_publish_at(self):
+        when = self.cleaned_data["publish_at"]
+        if when <= timezone.now():
+            raise ValidationError(
+                "Choose a time in the future; to publish straight away, use “Publish now”."
+            )
+        return when

@@ -1,0 +1,287 @@
+"""
+Who may do what in the newsroom, and the moves an article makes between states.
+
+The one place the role rules are written. The admin (change form, inlines, list actions,
+django-reversion's history, revision and recover views, the comparison), the site's article,
+preview and share-link views, the import page and command, and the admins of the records shared by
+many articles (photos, speakers, sources, authors, tags) all ask these functions and write no rule
+of their own.
+
+The roles (see `manage.py setup_roles`):
+
+- **Editors** hold `explainers.publish_article`. They see, change and delete every article;
+  publish, schedule, unpublish and send back; restore any revision and recover deleted articles;
+  set publication dates; change and merge every shared record.
+- **Reporters** hold `explainers.change_article` without publishing. They see their own articles
+  (created by them, or bylined to their author profile) and what readers see, nothing else —
+  in the admin and on the site alike. They change their own drafts only; once submitted, the
+  editors have it. They restore an earlier *draft* revision of their own draft. They add speakers,
+  sources, photos and tags and use them, but changing, merging or deleting a record shown on a
+  colleague's article or on a published one is an editor's.
+- Any other staff see what readers see, plus their own articles, as their view permissions allow.
+
+The transitions (`publish`, `schedule`, `unpublish`, `submit`, `send_back`) each check the rule,
+run the publish checks, save the article as a revision with a comment and an admin log entry, and
+let the change pipeline (explainers.changes, through the model signals) refresh what readers see.
+"""
+
+import reversion
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.dateformat import format as format_date
+
+from .models import Article
+
+Status = Article.Status
+
+
+class NotAllowed(PermissionDenied):
+    """The user's role does not allow this; the message says what and why, without naming
+    anything the user may not see."""
+
+
+class Refused(Exception):
+    """Allowed, but the article is not ready (the publish checks failed): the message says why."""
+
+
+# Roles.
+
+
+def is_editor(user):
+    return user.is_active and user.has_perm("explainers.publish_article")
+
+
+def own_articles(user):
+    """The ids of a user's own articles: created by them, or bylined to their author profile."""
+    return Article.objects.filter(Q(created_by=user) | Q(bylines__author__user=user)).values("pk")
+
+
+def owns(user, article):
+    return article.created_by_id == user.pk or article.bylines.filter(author__user=user).exists()
+
+
+# Seeing.
+
+
+def readable(user, queryset=None):
+    """The articles this user may open, in the admin and on the site (drafts, reviews and
+    scheduled articles with a banner): all of them for editors; for everyone else what readers
+    see plus their own."""
+    queryset = Article.objects.all() if queryset is None else queryset
+    if not user.is_authenticated or not user.is_active:
+        return queryset.published()
+    if is_editor(user):
+        return queryset
+    return queryset.filter(
+        Q(pk__in=Article.objects.published().values("pk")) | Q(pk__in=own_articles(user))
+    )
+
+
+def in_admin(user, queryset=None):
+    """The articles listed for this user in the admin: everything for editors, their own for
+    everyone else (published colleagues' work is read on the site)."""
+    queryset = Article.objects.all() if queryset is None else queryset
+    if is_editor(user):
+        return queryset
+    return queryset.filter(pk__in=own_articles(user))
+
+
+def can_view(user, article):
+    if article is None:
+        return False
+    if is_editor(user) or article.is_published():
+        return True
+    return user.is_authenticated and user.is_active and owns(user, article)
+
+
+# Changing articles.
+
+
+def can_add(user):
+    return user.is_active and user.has_perm("explainers.add_article")
+
+
+def can_edit(user, article=None):
+    """`article=None` asks whether the user may edit articles at all."""
+    if not (user.is_active and user.has_perm("explainers.change_article")):
+        return False
+    if article is None or is_editor(user):
+        return True
+    return article.status == Status.DRAFT and owns(user, article)
+
+
+def can_delete(user, article=None):
+    return is_editor(user) and user.has_perm("explainers.delete_article")
+
+
+def can_publish(user):
+    """Publish, schedule, unpublish and send back to draft."""
+    return is_editor(user)
+
+
+def can_share(user):
+    """Make, see and revoke share links: read-only previews of unpublished articles."""
+    return is_editor(user)
+
+
+def may_set_publication_date(user):
+    return is_editor(user)
+
+
+def statuses_for(user):
+    """The states this user may put an article in through its form."""
+    if is_editor(user):
+        return list(Status.values)
+    return [Status.DRAFT, Status.REVIEW]
+
+
+def check_status_change(user, article, new_status):
+    """Raise NotAllowed if this user may not move the article (None: a new one) to new_status."""
+    old = article.status if article is not None and article.pk else None
+    if new_status == old:
+        return
+    if new_status not in statuses_for(user):
+        raise NotAllowed(f"Only an editor may set an article to “{Status(new_status).label}”.")
+    if old not in (None, Status.DRAFT) and not is_editor(user):
+        raise NotAllowed("Only an editor may move an article that is no longer a draft.")
+
+
+# Revisions.
+
+
+def can_see_history(user, article):
+    return can_view(user, article) and (is_editor(user) or owns(user, article))
+
+
+def can_restore(user, article, version):
+    """Editors restore any revision. A reporter restores only an earlier draft of their own draft:
+    a revision in any other state would publish, submit or take down the article."""
+    if article is None or not can_edit(user, article):
+        return False
+    if is_editor(user):
+        return True
+    return version.field_dict.get("status") == Status.DRAFT
+
+
+def can_recover(user):
+    """Bring back a deleted article from its last revision."""
+    return is_editor(user) and user.has_perm("explainers.add_article")
+
+
+# Shared records: speakers, sources, photos, authors and tags.
+
+
+def may_add_author(user):
+    return user.is_active and user.has_perm("explainers.add_author")
+
+
+def articles_showing(record):
+    """The articles that show a speaker, source, photo, author or tag."""
+    from .signals import articles_showing as showing
+
+    return Article.objects.filter(pk__in=showing(type(record), [record]))
+
+
+def can_change_shared(user, record, action="change"):
+    """`action`: "change", "delete" or "merge". Editors may; others hold the model permission and
+    only touch records no published article and no colleague's article shows."""
+    opts = record._meta
+    codename = "change" if action == "merge" else action
+    if not (user.is_active and user.has_perm(f"{opts.app_label}.{codename}_{opts.model_name}")):
+        return False
+    if is_editor(user):
+        return True
+    if record.pk is None:
+        return True
+    showing = articles_showing(record)
+    if showing.filter(Q(status=Status.PUBLISHED) | Q(status=Status.UNPUBLISHED)).exists():
+        return False
+    return not showing.exclude(pk__in=own_articles(user)).exists()
+
+
+def shared_queryset(user, queryset):
+    """The records of `queryset` this user may change (for the change lists' bulk actions)."""
+    if is_editor(user):
+        return queryset
+    return queryset.filter(pk__in=[r.pk for r in queryset if can_change_shared(user, r)])
+
+
+# Transitions.
+
+
+def record(user, article, message):
+    """Save the article as one revision by `user`, with `message` as its comment and as an admin
+    log entry. The model signals carry the change to readers once the transaction commits."""
+    with transaction.atomic(), reversion.create_revision():
+        article.save()
+        reversion.set_user(user)
+        reversion.set_comment(message)
+        log(user, article, message)
+
+
+def log(user, article, message):
+    LogEntry.objects.log_actions(
+        user_id=user.pk,
+        queryset=[article],
+        action_flag=CHANGE,
+        change_message=message,
+        single_object=True,
+    )
+
+
+def require(allowed, message):
+    if not allowed:
+        raise NotAllowed(message)
+
+
+def ready(article):
+    problems = article.publish_problems()
+    if problems:
+        raise Refused(f"“{article}” was not published: {' '.join(problems)}")
+
+
+def publish(user, article):
+    require(can_publish(user), "Only an editor may publish.")
+    if article.published_at is None or article.published_at > timezone.now():
+        article.published_at = timezone.now()
+    ready(article)
+    article.status = Status.PUBLISHED
+    record(user, article, "Published.")
+
+
+def schedule(user, article, when):
+    require(can_publish(user), "Only an editor may schedule.")
+    if when <= timezone.now():
+        raise Refused("Choose a time in the future; to publish straight away, use “Publish now”.")
+    article.published_at = when
+    ready(article)
+    article.status = Status.PUBLISHED
+    stamp = format_date(timezone.localtime(when), "F j, Y, H:i")
+    record(user, article, f"Scheduled for {stamp}.")
+
+
+def unpublish(user, article):
+    require(can_publish(user), "Only an editor may unpublish.")
+    if article.status != Status.PUBLISHED:
+        raise Refused(f"“{article}” is not published.")
+    article.status = Status.UNPUBLISHED
+    record(user, article, "Unpublished.")
+
+
+def send_back(user, article):
+    require(can_publish(user), "Only an editor may send an article back to draft.")
+    if article.status == Status.DRAFT:
+        raise Refused(f"“{article}” is already a draft.")
+    article.status = Status.DRAFT
+    record(user, article, "Sent back to draft.")
+
+
+def submit(user, article):
+    require(can_edit(user, article), "You may submit only your own drafts.")
+    if article.status != Status.DRAFT:
+        raise Refused(f"“{article}” is not a draft.")
+    article.status = Status.REVIEW
+    record(user, article, "Submitted for review.")
