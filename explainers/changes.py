@@ -39,7 +39,6 @@ pages_changed = Signal()
 class Pending:
     article_ids: set = field(default_factory=set)
     groups: set = field(default_factory=set)
-    captured: set = field(default_factory=set)  # articles whose "before" groups are noted
 
 
 def pending():
@@ -49,14 +48,18 @@ def pending():
     return state
 
 
-def before(article_ids):
-    """Note the groups these articles are in now, before a write changes their slug, date, tags
-    or authors (called from pre_save and pre_delete signals)."""
-    state = pending()
-    new = {pk for pk in article_ids if pk is not None} - state.captured
-    if new:
-        state.groups |= article_groups(new)
-        state.captured |= new
+def before(article_ids, *, everything=False):
+    """Note the pages these articles are on now, before a write moves them (called from
+    pre_save and pre_delete signals): their own address and month — or, with `everything`
+    (a deletion), every group article_groups() names. Nothing is deduplicated: what a
+    rolled-back transaction noted only invalidates a few pages more at the next commit."""
+    ids = {pk for pk in article_ids if pk is not None}
+    if ids:
+        before_groups(article_groups(ids) if everything else own_groups(ids))
+
+
+def before_groups(groups):
+    pending().groups.update(groups)
 
 
 def articles_changed(article_ids=(), groups=()):
@@ -83,7 +86,6 @@ def flush():
     ids, groups = set(state.article_ids), set(state.groups)
     state.article_ids.clear()
     state.groups.clear()
-    state.captured.clear()
     refresh(ids, groups)
 
 
@@ -116,19 +118,10 @@ def article_groups(article_ids):
     and its authors' pages. Three queries however many articles."""
     from taggit.models import TaggedItem
 
-    from .models import Article, Byline
+    from .models import Byline
 
     ids = set(article_ids)
-    if not ids:
-        return set()
-    groups = set()
-    for slug, published_at in Article.objects.filter(pk__in=ids).values_list(
-        "slug", "published_at"
-    ):
-        groups.add(f"article:{slug}")
-        if published_at:
-            month = timezone.localtime(published_at)
-            groups.add(f"month:{month.year}-{month.month:02d}")
+    groups = own_groups(ids)
     if not groups:
         return groups
     groups |= {"home", "archive", "feeds", "sitemaps"}
@@ -140,4 +133,20 @@ def article_groups(article_ids):
     groups |= {f"tag:{slug}" for slug in tag_slugs}
     author_slugs = Byline.objects.filter(article_id__in=ids).values_list("author__slug", flat=True)
     groups |= {f"author:{slug}" for slug in author_slugs}
+    return groups
+
+
+def own_groups(article_ids):
+    """The groups of the articles' own pages: their address and their month's archive."""
+    from .models import Article
+
+    groups = set()
+    if not article_ids:
+        return groups
+    rows = Article.objects.filter(pk__in=article_ids).values_list("slug", "published_at")
+    for slug, published_at in rows:
+        groups.add(f"article:{slug}")
+        if published_at:
+            month = timezone.localtime(published_at)
+            groups.add(f"month:{month.year}-{month.month:02d}")
     return groups

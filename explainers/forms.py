@@ -281,6 +281,14 @@ class ArticleAdminForm(forms.ModelForm):
         )
 
 
+class MergeTagsForm(forms.Form):
+    name = forms.CharField(
+        label="Merge into",
+        max_length=100,
+        help_text="The name of the tag to keep: one of those chosen, or a new one.",
+    )
+
+
 class ScheduleForm(forms.Form):
     publish_at = forms.SplitDateTimeField(label="Publish at", widget=AdminSplitDateTime)
 

@@ -23,10 +23,15 @@ ARTICLE_PARTS = (QuestionSection, Quote, UpdateNote, Byline)
 
 
 @receiver(pre_save, sender=Article)
-@receiver(pre_delete, sender=Article)
 def article_moving(sender, instance, **kwargs):
+    """Its slug or date may change: the old address and month are refreshed too."""
     if instance.pk:
         changes.before([instance.pk])
+
+
+@receiver(pre_delete, sender=Article)
+def article_deleting(sender, instance, **kwargs):
+    changes.before([instance.pk], everything=True)
 
 
 @receiver(post_save, sender=Article)
@@ -38,7 +43,10 @@ def article_changed(sender, instance, **kwargs):
 @receiver(pre_save, sender=Byline)
 @receiver(pre_delete, sender=Byline)
 def byline_moving(sender, instance, **kwargs):
-    changes.before([instance.article_id])
+    """The author it named (before a change) no longer lists the article."""
+    old = Byline.objects.filter(pk=instance.pk).values_list("author__slug", flat=True).first()
+    if old:
+        changes.before_groups({f"author:{old}"})
 
 
 def part_changed(sender, instance, **kwargs):
@@ -96,8 +104,10 @@ def tags_an_article(item):
 @receiver(pre_save, sender=TaggedItem)
 @receiver(pre_delete, sender=TaggedItem)
 def tagging_moving(sender, instance, **kwargs):
-    if tags_an_article(instance):
-        changes.before([instance.object_id])
+    """The tag's page no longer lists the article (a row repointed by a merge, or removed)."""
+    if instance.pk and tags_an_article(instance):
+        old = TaggedItem.objects.filter(pk=instance.pk).values_list("tag__slug", flat=True)
+        changes.before_groups({f"tag:{slug}" for slug in old})
 
 
 @receiver(post_save, sender=TaggedItem)
@@ -132,14 +142,23 @@ SHOWN_BY = {
 }
 
 
+# The page-cache group of a record's own page (a tag's and an author's pages are cached).
+OWN_PAGES = {Tag: "tag", Author: "author"}
+
+
 def articles_showing(model, records):
     return set(Article.objects.filter(SHOWN_BY[model](records)).values_list("pk", flat=True))
 
 
 def shared_record_moving(sender, instance, **kwargs):
+    """Before a rename or a deletion: the articles showing the record (a deletion takes the
+    links with it), and the record's own pages under its old slug."""
     if instance.pk:
         instance._newsroom_articles = articles_showing(sender, [instance])
-        changes.before(instance._newsroom_articles)
+        changes.before(instance._newsroom_articles, everything=True)
+        if sender in OWN_PAGES:
+            old = sender.objects.filter(pk=instance.pk).values_list("slug", flat=True)
+            changes.before_groups({f"{OWN_PAGES[sender]}:{slug}" for slug in old})
 
 
 def shared_record_changed(sender, instance, created=False, **kwargs):

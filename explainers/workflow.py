@@ -285,3 +285,31 @@ def submit(user, article):
         raise Refused(f"“{article}” is not a draft.")
     article.status = Status.REVIEW
     record(user, article, "Submitted for review.")
+
+
+def merge_tags(user, tags, name):
+    """Retag everything tagged with any of `tags` as the tag called `name` (made if new), then
+    delete the others — in one transaction, row by row so the change pipeline sees each article.
+    Returns the tag kept."""
+    from taggit.models import Tag, TaggedItem
+
+    require(
+        all(can_change_shared(user, tag, "merge") for tag in tags),
+        "Merging tags used on published or colleagues' articles is an editor's.",
+    )
+    with transaction.atomic():
+        target = Tag.objects.filter(name__iexact=name).first() or Tag.objects.create(name=name)
+        for tag in tags:
+            if tag.pk == target.pk:
+                continue
+            for item in TaggedItem.objects.filter(tag=tag):
+                duplicate = TaggedItem.objects.filter(
+                    tag=target, content_type_id=item.content_type_id, object_id=item.object_id
+                ).exists()
+                if duplicate:
+                    item.delete()
+                else:
+                    item.tag = target
+                    item.save()
+            tag.delete()
+    return target
