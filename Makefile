@@ -29,6 +29,10 @@ install: $(VENV)/.installed
 
 install-dev: $(VENV)/.installed-dev
 
+# The settings default to DEBUG off (production); development runs with DJANGO_DEBUG=1 unless the
+# environment or .env says otherwise. `make serve` runs its server with DJANGO_DEBUG=0.
+migrate demo run: export DJANGO_DEBUG ?= 1
+
 migrate: install
 	$(PY) manage.py migrate --noinput
 

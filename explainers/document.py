@@ -15,7 +15,7 @@ from collections import defaultdict
 from django.db import transaction
 from django.template.loader import render_to_string
 
-from .metadata import content_members
+from .metadata import content_json_ld
 from .models import Article, ArticleDocument
 from .richtext import interleave
 
@@ -57,7 +57,7 @@ def build(article):
         article=article,
         body=body,
         tags=[{"id": tag.pk, "name": tag.name, "slug": tag.slug} for tag in tags],
-        json_ld=content_members(
+        json_ld=content_json_ld(
             article,
             [(s, quotes_by_section[s.pk]) for s in sections],
             quotes_by_section[None],

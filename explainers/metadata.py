@@ -16,13 +16,9 @@ def to_json(data):
     return payload.replace("<", "\\u003C").replace(">", "\\u003E").replace("&", "\\u0026")
 
 
-def json_ld(data, extra=""):
-    """A JSON-LD <script> element that no value can break out of. `extra` is more members of the
-    top-level object, already serialised by to_json() without their braces."""
-    payload = to_json(data)
-    if extra:
-        payload = f"{payload[:-1]},{extra}}}"
-    return mark_safe(f'<script type="application/ld+json">{payload}</script>')
+def json_ld(data):
+    """A JSON-LD <script> element that no value can break out of."""
+    return mark_safe(f'<script type="application/ld+json">{to_json(data)}</script>')
 
 
 def publisher(request):
@@ -70,8 +66,9 @@ def source_work(source):
 
 
 def content_json_ld(article, sections, lead_quotes, notes, sources):
-    """The parts of an article's JSON-LD that come from its own content, with site-relative URLs
-    (stored in its page document; `article_json_ld` makes them absolute).
+    """The members of an article's JSON-LD that come from its own content, with site-relative
+    URLs: stored in its page document (explainers.document), made absolute per request by
+    `article_json_ld`.
 
     Questions and answers are Question/Answer parts, not an FAQPage: search engines no longer
     give news sites FAQ results, and an explainer is an article first. All text is plain.
@@ -109,21 +106,23 @@ def content_json_ld(article, sections, lead_quotes, notes, sources):
     return {key: value for key, value in data.items() if value}
 
 
-def content_members(article, sections, lead_quotes, notes, sources):
-    """content_json_ld() serialised for storage: the members without the object's braces."""
-    return to_json(content_json_ld(article, sections, lead_quotes, notes, sources))[1:-1]
-
-
-def absolute_members(request, members):
-    """Stored members with their site-relative "url" values made absolute for this request. A
-    quote inside a text value is escaped (\\"), so only real "url" members can match."""
-    origin = request.build_absolute_uri("/")[:-1]
-    return members.replace('"url":"/', f'"url":"{origin}/')
+def absolute_urls(request, data):
+    """A copy of JSON-LD data with every site-relative "url" made absolute for this request."""
+    if isinstance(data, dict):
+        return {
+            key: request.build_absolute_uri(value)
+            if key == "url" and isinstance(value, str) and value.startswith("/")
+            else absolute_urls(request, value)
+            for key, value in data.items()
+        }
+    if isinstance(data, list):
+        return [absolute_urls(request, item) for item in data]
+    return data
 
 
 def article_json_ld(request, article, document, page_url, last_updated):
-    """The page's schema.org NewsArticle as a <script> element: the content members stored in
-    its page document plus what depends on the request and on the hero photo."""
+    """The page's schema.org NewsArticle as a <script> element: what depends on the request and
+    on the hero photo, plus the content members stored in its page document."""
     data = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
@@ -154,4 +153,4 @@ def article_json_ld(request, article, document, page_url, last_updated):
     if article.original_url:
         data["isBasedOn"] = article.original_url
     data = {key: value for key, value in data.items() if value not in (None, "", [])}
-    return json_ld(data, extra=absolute_members(request, document.json_ld))
+    return json_ld({**data, **absolute_urls(request, document.json_ld)})

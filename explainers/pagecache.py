@@ -27,7 +27,7 @@ from django.db.models import Min
 from django.http import HttpResponse, HttpResponseNotModified
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
-from django.utils.http import http_date, parse_http_date_safe, quote_etag
+from django.utils.http import http_date, parse_http_date_safe, quote_etag, urlencode
 
 GROUP = "pagecache:group:"
 PAGE = "pagecache:page:"
@@ -100,8 +100,32 @@ def next_scheduled_publication():
     return known["at"]
 
 
-def page_key(request):
-    raw = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
+def page_number(value):
+    """A `page` value as the cache key knows it: every spelling int() reads as one number (as
+    Django's Paginator reads it) is that page, and page 1 is the page without the parameter.
+    Anything else is kept as it is; the view answers it with a 404, which is never cached."""
+    try:
+        number = int(value)
+    except ValueError:
+        return value
+    return None if number == 1 else str(number)
+
+
+def page_key(request, query=None):
+    """The cache key of the page a request asks for: its address and only the query parameters
+    its view reads — `query` maps each name to its normaliser, e.g. {"page": page_number}.
+
+    Any other parameter (utm_source, fbclid, a cache-buster) gets the same page, so it shares
+    its entry: were it part of the key, every junk query string would be one more page kept for a
+    day, and a script could evict the pages readers want.
+    """
+    known = []
+    for name, normalise in sorted((query or {}).items()):
+        value = request.GET.get(name)  # the last one given, as the view reads it
+        value = None if value is None else normalise(value)
+        if value is not None:
+            known.append((name, value))
+    raw = f"{request.scheme}://{request.get_host()}{request.path}?{urlencode(known)}"
     return PAGE + hashlib.sha1(raw.encode()).hexdigest()
 
 
@@ -136,11 +160,12 @@ def not_modified(request, entry):
     return since is not None and int(entry.rendered_at) <= since
 
 
-def cached_page(view=None, *, groups=None):
+def cached_page(view=None, *, groups=None, query=None):
     """Cache a reader view for anonymous visitors until its groups change.
 
     `groups(request, **kwargs)` names the groups known from the URL alone; the view adds the rest
-    with `depends_on()` while it renders.
+    with `depends_on()` while it renders. `query` declares the query parameters the view reads
+    and how to normalise them for the key (see page_key); the view must read no others.
     """
 
     def decorate(view):
@@ -151,7 +176,7 @@ def cached_page(view=None, *, groups=None):
                 if settings.SESSION_COOKIE_NAME in request.COOKIES:
                     patch_cache_control(response, private=True, no_store=True)
                 return response
-            key = page_key(request)
+            key = page_key(request, query)
             entry = cache.get(key)
             if entry is not None and still_valid(entry):
                 if not_modified(request, entry):

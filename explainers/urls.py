@@ -1,9 +1,21 @@
 from django.contrib.sitemaps import views as sitemap_views
-from django.urls import path
+from django.urls import path, register_converter
+from django.urls.converters import StringConverter
 
 from . import feeds, views
-from .pagecache import cached_page
+from .pagecache import cached_page, page_number
 from .sitemaps import SITEMAPS
+
+
+class UnicodeSlugConverter(StringConverter):
+    """A slug in any script — "беларусь", "ελλάδα", "東京" — as taggit makes tag slugs and
+    SlugField(allow_unicode=True) accepts them; Django's <slug:> is ASCII only. reverse()
+    percent-encodes it, and a request's path is decoded before it is matched."""
+
+    regex = r"[-\w]+"
+
+
+register_converter(UnicodeSlugConverter, "unicode_slug")
 
 
 def group(name):
@@ -11,53 +23,74 @@ def group(name):
     return lambda request, **kwargs: [name.format(**kwargs)]
 
 
+# The query parameters of paginated pages (the only ones their cache keys hold) and of sitemap
+# sections, which Django's sitemap view pages with `p`.
+PAGED = {"page": page_number}
+SITEMAP_PAGED = {"p": page_number}
+
 app_name = "explainers"
 
 urlpatterns = [
-    path("", cached_page(views.home, groups=group("home")), name="home"),
+    path("", cached_page(views.home, groups=group("home"), query=PAGED), name="home"),
     path(
-        "<int:year>/<int:month>/<int:day>/<slug:slug>/",
+        "<int:year>/<int:month>/<int:day>/<unicode_slug:slug>/",
         cached_page(views.article_detail, groups=group("article:{slug}")),
         name="article",
     ),
     path("preview/<int:pk>/", views.article_preview, name="preview"),
     path("shared/<str:token>/", views.shared_article, name="shared"),
     path(
-        "authors/<slug:slug>/",
-        cached_page(views.author_detail, groups=group("author:{slug}")),
+        "authors/<unicode_slug:slug>/",
+        cached_page(views.author_detail, groups=group("author:{slug}"), query=PAGED),
         name="author",
     ),
     path(
-        "authors/<slug:slug>/rss/",
+        "authors/<unicode_slug:slug>/rss/",
         cached_page(feeds.AuthorFeed.as_view(), groups=group("author:{slug}")),
         name="author_feed_rss",
     ),
     path(
-        "authors/<slug:slug>/atom/",
+        "authors/<unicode_slug:slug>/atom/",
         cached_page(feeds.AuthorAtomFeed.as_view(), groups=group("author:{slug}")),
         name="author_feed_atom",
     ),
     path(
-        "tags/<slug:slug>/", cached_page(views.tag_detail, groups=group("tag:{slug}")), name="tag"
+        "tags/<unicode_slug:slug>/",
+        cached_page(views.tag_detail, groups=group("tag:{slug}"), query=PAGED),
+        name="tag",
     ),
     path(
-        "tags/<slug:slug>/rss/",
+        "tags/<unicode_slug:slug>/rss/",
         cached_page(feeds.TagFeed.as_view(), groups=group("tag:{slug}")),
         name="tag_feed_rss",
     ),
     path(
-        "tags/<slug:slug>/atom/",
+        "tags/<unicode_slug:slug>/atom/",
         cached_page(feeds.TagAtomFeed.as_view(), groups=group("tag:{slug}")),
         name="tag_feed_atom",
     ),
     path("archive/", cached_page(views.archive_index, groups=group("archive")), name="archive"),
     path(
         "archive/<int:year>/<int:month>/",
-        cached_page(views.MonthArchive.as_view(), groups=group("month:{year}-{month:02d}")),
+        cached_page(
+            views.MonthArchive.as_view(), groups=group("month:{year}-{month:02d}"), query=PAGED
+        ),
         name="month",
     ),
-    path("speakers/<slug:slug>/", views.speaker_detail, name="speaker"),
-    path("sources/<int:pk>/", views.source_detail, name="source"),
+    # Who said what and who is cited are cross-sections of the whole archive: any article may
+    # start or stop quoting a speaker or citing a source, so these pages depend on "archive",
+    # which the change pipeline bumps for every changed article (and "site", bumped when a
+    # speaker or source itself is edited, is every page's).
+    path(
+        "speakers/<unicode_slug:slug>/",
+        cached_page(views.speaker_detail, groups=group("archive"), query=PAGED),
+        name="speaker",
+    ),
+    path(
+        "sources/<int:pk>/",
+        cached_page(views.source_detail, groups=group("archive"), query=PAGED),
+        name="source",
+    ),
     path("search/", views.search, name="search"),
     path(
         "feeds/rss/",
@@ -77,7 +110,7 @@ urlpatterns = [
     ),
     path(
         "sitemap-<section>.xml",
-        cached_page(sitemap_views.sitemap, groups=group("sitemaps")),
+        cached_page(sitemap_views.sitemap, groups=group("sitemaps"), query=SITEMAP_PAGED),
         {"sitemaps": SITEMAPS},
         name="sitemap_section",
     ),

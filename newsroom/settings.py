@@ -27,14 +27,22 @@ def env_list(name, default):
     return [item.strip() for item in value.split(",") if item.strip()] or default
 
 
-DEBUG = env_bool("DJANGO_DEBUG", True)
+# Off unless asked for: a deployment that forgets the variable shows no debug pages. `make run`
+# sets DJANGO_DEBUG=1.
+DEBUG = env_bool("DJANGO_DEBUG", False)
 
+# Development only: a fixed key so sessions and share links survive restarts of `make run`. It is
+# public — anyone could sign sessions and share links with it — so without DEBUG it is refused
+# like a missing key.
+development_key = "django-insecure-newsroom-development-key-do-not-use-in-production"
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off.")
-    # Development only: a fixed key so sessions survive restarts of `make run`.
-    SECRET_KEY = "django-insecure-newsroom-development-key-do-not-use-in-production"
+if not DEBUG and SECRET_KEY in ("", development_key):
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY must be set to a secret value when DJANGO_DEBUG is off (it signs "
+        "sessions and share links; the development key is public). For development, set "
+        "DJANGO_DEBUG=1."
+    )
+SECRET_KEY = SECRET_KEY or development_key
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 
@@ -125,14 +133,11 @@ if REDIS_URL:
 else:
     CACHES = {
         "default": {
-            "BACKEND": "newsroom.cache.LocalMemoryCache",
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "TIMEOUT": 24 * 60 * 60,
             "OPTIONS": {"MAX_ENTRIES": 5000},
         }
     }
-
-# bench/serve.py turns on a constant "hello" view, the framework's floor, to compare pages with.
-NEWSROOM_BENCH_HELLO = env_bool("NEWSROOM_BENCH_HELLO", False)
 
 # Anonymous reader pages are cached until what they show changes (explainers.pagecache).
 NEWSROOM_PAGE_CACHE = env_bool("NEWSROOM_PAGE_CACHE", True)

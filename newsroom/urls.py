@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.contrib import admin
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.urls import include, path, re_path
 from django.views.static import serve
 
@@ -14,17 +14,9 @@ def serve_media(request, path):
     return serve(request, path, document_root=settings.MEDIA_ROOT)
 
 
-def hello(request):
-    """The framework's floor for benchmarks: a constant response through the same middleware."""
-    return HttpResponse("hello", content_type="text/plain")
-
-
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     re_path(r"^media/(?P<path>.*)$", serve_media),
     path("", include("explainers.urls")),
 ]
-
-if settings.NEWSROOM_BENCH_HELLO:
-    urlpatterns.insert(0, path("bench/hello/", hello))

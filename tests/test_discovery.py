@@ -3,15 +3,27 @@
 import datetime
 import json
 import xml.etree.ElementTree as ET
+from urllib.parse import quote
 
 import extruct
 import feedparser
 import pytest
 from bs4 import BeautifulSoup
 from django.core.management import call_command
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import slugify
 
-from explainers.models import Article, QuestionSection, Quote, Source, Speaker, UpdateNote
+from explainers.models import (
+    Article,
+    Author,
+    Byline,
+    QuestionSection,
+    Quote,
+    Source,
+    Speaker,
+    UpdateNote,
+)
 from tests.conftest import make_article, make_photo
 
 pytestmark = pytest.mark.django_db
@@ -303,6 +315,77 @@ def test_robots_txt_points_at_the_sitemaps(client):
     assert "Sitemap: http://testserver/sitemap.xml" in body
     assert "Sitemap: http://testserver/news-sitemap.xml" in body
     assert "Disallow: /admin/" in body
+
+
+# Addresses in any script: readable, and percent-encoded UTF-8 on the wire.
+
+
+@pytest.mark.parametrize(
+    "name, slug", [("Беларусь", "беларусь"), ("Ελλάδα", "ελλάδα"), ("東京 2020", "東京-2020")]
+)
+def test_a_tag_in_any_script_has_its_page_feeds_and_sitemap_entry(client, name, slug):
+    made = article("tagged", tags=[name])
+    tag_url = f"/tags/{quote(slug)}/"
+    html = page(client.get(made.get_absolute_url()))
+    assert html.select_one(".tags a")["href"] == tag_url
+    tag_page = client.get(tag_url)
+    assert tag_page.status_code == 200 and page(tag_page).h1.text == name
+    assert [a.text for a in page(tag_page).select(".card-headline a")] == ["Tagged"]
+    for feed in ("rss/", "atom/"):
+        parsed = feedparser.parse(client.get(tag_url + feed).content)
+        assert not parsed.bozo and parsed.feed.link == f"http://testserver{tag_url}"
+        assert [entry.title for entry in parsed.entries] == ["Tagged"]
+    sitemap = client.get("/sitemap-tags.xml").content
+    assert f"http://testserver{tag_url}" in sitemap_locs(sitemap)
+
+
+def test_an_article_author_and_speaker_in_cyrillic_get_readable_addresses(client):
+    headline = "Что такое Союзное государство?"
+    slug = slugify(headline, allow_unicode=True)
+    author = Author(name="Алесь Бяляцкі", slug=slugify("Алесь Бяляцкі", allow_unicode=True))
+    speaker = Speaker(name="Віктар Хрэнін", slug=slugify("Віктар Хрэнін", allow_unicode=True))
+    # What the admin's forms accept (its slug fields are made from the name as it is typed).
+    for model, value in ((Article, slug), (Author, author.slug), (Speaker, speaker.slug)):
+        model._meta.get_field("slug").formfield().clean(value)
+    author.save()
+    speaker.save()
+    made = article(slug, headline=headline)
+    Byline.objects.create(article=made, author=author, position=1)
+    made.quotes.update(speaker=speaker)
+
+    day = timezone.localtime(made.published_at)
+    url = f"/{day.year}/{day.month}/{day.day}/{quote(slug)}/"
+    assert made.get_absolute_url() == url
+    html = page(client.get(url))
+    assert html.h1.text == headline
+    assert html.select_one(f'a[href="/authors/{quote(author.slug)}/"]').text == author.name
+    assert html.select_one("figure.quote a.speaker")["href"] == f"/speakers/{quote(speaker.slug)}/"
+    assert page(client.get(author.get_absolute_url())).h1.text == author.name
+    assert page(client.get(speaker.get_absolute_url())).h1.text == speaker.name
+
+    item = structured_data(client, url)
+    assert item["url"] == f"http://testserver{url}"
+    assert f"http://testserver/authors/{quote(author.slug)}/" in [a["url"] for a in item["author"]]
+    question = next(part for part in item["hasPart"] if part["@type"] == "Question")
+    assert question["url"].startswith(f"http://testserver{url}#")
+    (entry,) = feedparser.parse(client.get("/feeds/atom/").content).entries
+    assert entry.link == f"http://testserver{url}"
+    assert sitemap_locs(client.get("/sitemap-articles.xml").content) == [f"http://testserver{url}"]
+    assert f"http://testserver/authors/{quote(author.slug)}/" in sitemap_locs(
+        client.get("/sitemap-authors.xml").content
+    )
+    news = client.get("/news-sitemap.xml").content
+    assert sitemap_locs(news) == [f"http://testserver{url}"]
+
+
+@pytest.mark.parametrize("model", ["article", "author", "speaker"])
+def test_the_admin_makes_a_readable_slug_from_a_name_in_any_script(client, admin_user, model):
+    client.force_login(admin_user)
+    html = page(client.get(reverse(f"admin:explainers_{model}_add")))
+    script = html.select_one("#django-admin-prepopulated-fields-constants")
+    fields = json.loads(script["data-prepopulated-fields"])
+    # The admin's script keeps Cyrillic, Greek or CJK letters rather than dropping them all.
+    assert [field["allowUnicode"] for field in fields if field["name"] == "slug"] == [True]
 
 
 # Metadata.

@@ -18,7 +18,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from explainers.models import Article
+from explainers.models import Article, Source
 from tests.conftest import make_article
 from tests.test_admin import change_url, errors, form_data
 
@@ -130,14 +130,111 @@ def test_a_changed_article_no_longer_matches_its_old_etag(reader, editor_client,
     assert response.status_code == 200 and response["ETag"] != etag
 
 
+# The cache keys on the page asked for, not on the address's junk.
+
+
+def cache_entries():
+    """How many entries the tests' local-memory cache holds (pages and group tokens)."""
+    from django.core.cache import cache
+
+    return len(cache._cache)
+
+
+def test_junk_query_strings_get_the_cached_page_and_add_no_cache_entries(client, story):
+    first = client.get("/")
+    assert first["X-Cache"] == "MISS"
+    entries = cache_entries()
+    junk = [
+        "utm_source=newsletter&utm_medium=email&utm_campaign=monday",
+        "fbclid=IwAR2xyz",
+        "x=1",
+        "page=1",
+        "page=01&ref=home",
+        *(f"_={n}" for n in range(100)),
+    ]
+    for query in junk:
+        response = client.get(f"/?{query}")
+        assert response["X-Cache"] == "HIT", query
+        assert response.content == first.content and response["ETag"] == first["ETag"]
+    assert cache_entries() == entries
+
+
+NINE_DAYS = datetime.timedelta(days=9)
+
+
+def test_a_later_page_is_one_cache_entry_however_its_address_is_spelled(client, settings, story):
+    settings.NEWSROOM_ARTICLES_PER_PAGE = 1
+    older = make_article(slug="older", headline="Older story", published_at=NOW() - NINE_DAYS)
+    older.tags.add("Belarus")
+    second = client.get("/tags/belarus/", {"page": "2"})
+    assert second["X-Cache"] == "MISS" and "Older story" in second.content.decode()
+    entries = cache_entries()
+    for query in ({"page": "02"}, {"page": "2", "utm_source": "x"}, {"page": " 2"}):
+        response = client.get("/tags/belarus/", query)
+        assert response["X-Cache"] == "HIT" and response.content == second.content, query
+    assert cache_entries() == entries
+
+
+@pytest.mark.parametrize("number", ["99999", "abc", "0", "last"])
+def test_a_page_that_does_not_exist_is_not_found_and_never_cached(client, story, number):
+    client.get("/")
+    entries = cache_entries()
+    for _ in range(2):
+        response = client.get("/", {"page": number})
+        assert response.status_code == 404 and "X-Cache" not in response
+    assert cache_entries() == entries
+
+
+# Who said what and who is cited: cached, and refreshed by the articles they list.
+
+
+def test_a_source_page_is_cached_until_an_explainer_citing_it_changes(reader, story, on_commit):
+    source = Source.objects.create(name="Belta", kind="agency")
+    with on_commit():
+        story.lead_sources.add(source)
+    url = source.get_absolute_url()
+    assert reader.get(url)["X-Cache"] == "MISS"
+    assert reader.get(url)["X-Cache"] == "HIT"
+    with on_commit():
+        story.headline = "The story, corrected"
+        story.save()
+    response = reader.get(url)
+    assert response["X-Cache"] == "MISS" and "The story, corrected" in response.content.decode()
+    with on_commit():
+        fresh = make_article(slug="fresh", headline="Fresh explainer")
+        fresh.lead_sources.add(source)
+    html = BeautifulSoup(reader.get(url).content, "html.parser")
+    assert [a.text for a in html.select(".citing > li > a")][0] == "Fresh explainer"
+    with on_commit():
+        source.name = "Belta news agency"
+        source.save()
+    assert "Belta news agency" in reader.get(url).content.decode()
+
+
+def test_a_speaker_page_is_cached_until_a_quote_of_theirs_changes(reader, story, on_commit):
+    url = story.quotes.first().speaker.get_absolute_url()
+    assert reader.get(url)["X-Cache"] == "MISS"
+    assert reader.get(url)["X-Cache"] == "HIT"
+    quote = story.quotes.first()
+    with on_commit():
+        quote.text = "Words said again"
+        quote.save()
+    response = reader.get(url)
+    assert response["X-Cache"] == "MISS" and "Words said again" in response.content.decode()
+    with on_commit():
+        Article.objects.filter(pk=story.pk).get().delete()
+    assert "No published quotes" in reader.get(url).content.decode()
+
+
 # Invalidation: the pages that show an article change with it, and only those.
 
 
 def test_editing_an_article_refreshes_the_pages_that_show_it(
     reader, editor_client, story, on_commit
 ):
-    other = make_article(slug="other", headline="Another story")
-    other.tags.add("Elsewhere")
+    with on_commit():  # committed, as it would be on a live site before the edit
+        other = make_article(slug="other", headline="Another story")
+        other.tags.add("Elsewhere")
     urls = [
         story.get_absolute_url(),
         "/",
@@ -390,17 +487,50 @@ def test_check_deploy_is_clean_with_production_settings():
     assert "System check identified no issues (0 silenced)." in result.stdout
 
 
-def test_production_refuses_to_start_without_a_secret_key():
-    env = {**os.environ, "DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": ""}
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check"],
+def manage(*args, **variables):
+    """Run manage.py in a fresh process with these environment variables and no DJANGO_DEBUG or
+    DJANGO_SECRET_KEY but those given (the test run itself reads the settings with
+    DJANGO_DEBUG=1: see tests/environment.py)."""
+    unset = {"DJANGO_ALLOW_ASYNC_UNSAFE", "DJANGO_DEBUG", "DJANGO_SECRET_KEY"}
+    env = {k: v for k, v in os.environ.items() if k not in unset} | variables
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
         cwd=PROJECT,
         env=env,
         capture_output=True,
         text=True,
         timeout=120,
     )
-    assert result.returncode != 0 and "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+SECRET = "k" * 10 + "-production-secret-key-of-fifty-characters-or-more-0123456789"
+
+
+def test_debug_is_off_unless_django_debug_is_set_to_1():
+    show = ("shell", "-v", "0", "-c", "from django.conf import settings; print(settings.DEBUG)")
+    assert manage(*show, DJANGO_SECRET_KEY=SECRET).stdout.split()[-1] == "False"
+    assert manage(*show, DJANGO_SECRET_KEY=SECRET, DJANGO_DEBUG="0").stdout.split()[-1] == "False"
+    assert manage(*show, DJANGO_DEBUG="1").stdout.split()[-1] == "True"
+
+
+@pytest.mark.parametrize(
+    "variables",
+    [
+        {},
+        {"DJANGO_DEBUG": "0"},
+        {"DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": ""},
+        {"DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": "development"},
+    ],
+    ids=["nothing set", "no key", "empty key", "the development key"],
+)
+def test_production_refuses_to_start_without_a_secret_key_of_its_own(variables):
+    from newsroom.settings import development_key
+
+    if variables.get("DJANGO_SECRET_KEY") == "development":
+        variables = {**variables, "DJANGO_SECRET_KEY": development_key}
+    result = manage("check", **variables)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: DJANGO_SECRET_KEY must be set" in result.stderr
 
 
 def test_collected_static_files_have_hashed_names_and_far_future_caching(

@@ -258,15 +258,63 @@ def test_home_lists_only_published_explainers_newest_first(client):
     assert [a.text for a in html.select(".card-headline a")] == ["Newer", "Older"]
 
 
-def test_home_paginates_and_ignores_a_bad_page_number(client, settings):
+def test_home_paginates_and_its_first_page_has_one_address(client, settings):
     settings.NEWSROOM_ARTICLES_PER_PAGE = 2
     for n in range(3):
         make_article(
             slug=f"a{n}", headline=f"A{n}", published_at=NOW - datetime.timedelta(days=n + 1)
         )
-    assert len(page(client.get("/?page=2")).select(".card")) == 1
-    assert client.get("/?page=oops").status_code == 200
-    assert client.get("/?page=999").status_code == 200
+    second = page(client.get("/?page=2"))
+    assert [a.text for a in second.select(".card-headline a")] == ["A2"]
+    # Back to the first page is the home page itself, not "?page=1".
+    assert second.select_one('.pagination a[rel="prev"]')["href"] == "/"
+    assert page(client.get("/")).select_one('.pagination a[rel="next"]')["href"] == "?page=2"
+    assert client.get("/?page=1").content == client.get("/").content
+
+
+def listing_queries(article):
+    """Every paginated reader page, as (path, its own query), all listing `article`."""
+    source = article.lead_sources.get()
+    day = timezone.localtime(article.published_at)
+    return {
+        "home": (reverse("explainers:home"), {}),
+        "tag": (reverse("explainers:tag", kwargs={"slug": "belarus"}), {}),
+        "author": (reverse("explainers:author", kwargs={"slug": "james-beardsworth"}), {}),
+        "month": (reverse("explainers:month", kwargs={"year": day.year, "month": day.month}), {}),
+        "speaker": (reverse("explainers:speaker", kwargs={"slug": "victor-khrenin"}), {}),
+        "source": (source.get_absolute_url(), {}),
+        "search": (reverse("explainers:search"), {"q": "Union"}),
+    }
+
+
+@pytest.mark.parametrize(
+    "listing", ["home", "tag", "author", "month", "speaker", "source", "search"]
+)
+@pytest.mark.parametrize("number", ["99999", "2", "0", "-1", "abc", "last", "1.5", ""])
+def test_a_page_number_that_names_no_page_is_not_found(client, listing, number):
+    made = make_article()
+    made.tags.add("Belarus")
+    made.lead_sources.add(Source.objects.create(name="Belta", kind="agency"))
+    path, query = listing_queries(made)[listing]
+    first = client.get(path, query)
+    assert first.status_code == 200
+    assert client.get(path, {**query, "page": "1"}).content == first.content
+    assert client.get(path, {**query, "page": number}).status_code == 404
+
+
+def test_a_source_page_lists_thirty_explainers_a_page_newest_first(client):
+    source = Source.objects.create(name="Belta", kind="agency")
+    for n in range(31):
+        made = make_article(
+            slug=f"a{n}", headline=f"A{n}", published_at=NOW - datetime.timedelta(days=n + 1)
+        )
+        made.lead_sources.add(source)
+    first = page(client.get(source.get_absolute_url()))
+    citing = first.select(".citing > li > a")
+    assert len(citing) == 30 and citing[0].text == "A0"
+    second = page(client.get(source.get_absolute_url(), {"page": "2"}))
+    assert [a.text for a in second.select(".citing > li > a")] == ["A30"]
+    assert "the introduction" in second.select_one(".citing").text
 
 
 def test_author_and_tag_pages_list_their_published_explainers(client, demo):
