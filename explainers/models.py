@@ -4,16 +4,15 @@ Speakers and citations of Sources. The article's list of sources is derived from
 """
 
 from collections import defaultdict
-from functools import lru_cache
 
 import reversion
 from django.conf import settings
 from django.core import signing
-from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
 from django.db.models import Q
-from django.urls import get_script_prefix, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator, slugify
 from taggit.managers import TaggableManager
@@ -34,7 +33,7 @@ class HttpURLField(models.URLField):
 
 class Author(models.Model):
     name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=200, unique=True, allow_unicode=True)
     bio = models.TextField(blank=True, help_text="One or two sentences shown on the author page.")
     photo = models.ImageField(upload_to="authors/", blank=True)
     user = models.OneToOneField(
@@ -61,7 +60,7 @@ class Speaker(models.Model):
     """A person quoted in explainers, shared across articles so their quotes can be found."""
 
     name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=200, unique=True, allow_unicode=True)
     usual_role = models.CharField(
         max_length=200, blank=True, help_text='For example "President of Belarus".'
     )
@@ -102,18 +101,6 @@ class Source(models.Model):
         return reverse("explainers:source", kwargs={"pk": self.pk})
 
 
-@lru_cache(maxsize=8)
-def article_url_pattern(script_prefix):
-    """The article address as a format string, reversed once from the URLconf: a sitemap page
-    lists a thousand articles, and reverse() for each was a third of its time."""
-    sample = reverse(
-        "explainers:article", kwargs={"year": 1000, "month": 2, "day": 3, "slug": "slug-here"}
-    )
-    if "1000/2/3/slug-here" not in sample:
-        raise ImproperlyConfigured(f"Unexpected article address {sample}: update this function.")
-    return sample.replace("1000/2/3/slug-here", "{year}/{month}/{day}/{slug}")
-
-
 class ArticleQuerySet(models.QuerySet):
     def published(self):
         """What readers may see. The one place this rule is written; see Article.is_published."""
@@ -124,10 +111,11 @@ class ArticleQuerySet(models.QuerySet):
         return self.filter(status=Article.Status.PUBLISHED, published_at__gt=timezone.now())
 
     def visible_to(self, user):
-        """Staff who may change articles also see drafts and scheduled ones (with a banner)."""
-        if user.has_perm("explainers.change_article"):
-            return self.all()
-        return self.published()
+        """What this user may open on the site: readers get published(); staff also get what
+        the role rules (explainers.workflow.readable) let them open, shown with a banner."""
+        from .workflow import readable
+
+        return readable(user, self)
 
     def for_listing(self):
         return self.select_related("hero_photo").prefetch_related(
@@ -163,7 +151,11 @@ class Article(models.Model):
     )
     headline = models.CharField(max_length=200)
     slug = models.SlugField(
-        max_length=200, unique=True, help_text="The last part of the article's address."
+        max_length=200,
+        unique=True,
+        allow_unicode=True,
+        help_text="The last part of the article's address: letters in any script, digits and "
+        "hyphens.",
     )
     dek = models.CharField(
         "summary",
@@ -259,8 +251,9 @@ class Article(models.Model):
         if self.published_at is None:
             return reverse("explainers:preview", kwargs={"pk": self.pk})
         day = timezone.localtime(self.published_at).date()
-        return article_url_pattern(get_script_prefix()).format(
-            year=day.year, month=day.month, day=day.day, slug=self.slug
+        return reverse(
+            "explainers:article",
+            kwargs={"year": day.year, "month": day.month, "day": day.day, "slug": self.slug},
         )
 
     def is_published(self):
@@ -386,6 +379,7 @@ class QuestionSection(models.Model):
     anchor = models.SlugField(
         max_length=80,
         blank=True,
+        allow_unicode=True,
         help_text="The question's link, #anchor. Made from the question when first saved and kept "
         "when the question changes, so links shared by readers keep working.",
     )
@@ -429,7 +423,7 @@ class QuestionSection(models.Model):
         return f"{self.article.get_absolute_url()}#{self.anchor}"
 
     def unique_anchor(self):
-        base = slugify(self.question)[:70].strip("-") or "question"
+        base = slugify(self.question, allow_unicode=True)[:70].strip("-") or "question"
         if base in RESERVED_ANCHORS:
             base = f"{base}-question"
         taken = set(
@@ -652,8 +646,8 @@ class ArticleDocument(models.Model):
     )
     body = models.TextField()
     tags = models.JSONField(default=list)  # [{"id", "name", "slug"}]
-    # The content's schema.org members, serialised, with site-relative URLs.
-    json_ld = models.TextField(blank=True)
+    # The content's schema.org members (explainers.metadata.content_json_ld), site-relative URLs.
+    json_ld = models.JSONField(default=dict)
     last_updated = models.DateTimeField(null=True)
     built_at = models.DateTimeField(auto_now=True)
 

@@ -159,3 +159,13 @@ def test_a_storys_credit_overrides_the_photos():
         "Library caption",
         "Sergei Grits / AP / TASS",
     )
+
+
+def test_a_question_in_russian_gets_a_readable_anchor_on_the_page(client, db):
+    article = make_article(sections=0)
+    section = QuestionSection.objects.create(
+        article=article, position=1, question="Что такое Союзное государство?", answer="<p>Да.</p>"
+    )
+    assert section.anchor == "что-такое-союзное-государство"
+    page = client.get(article.get_absolute_url()).content.decode()
+    assert 'id="что-такое-союзное-государство"' in page
