@@ -389,6 +389,10 @@ class ArticleAdmin(SortableAdminBase, VersionAdmin):
     def save_model(self, request, obj, form, change):
         if not change:
             obj.created_by = request.user
+        # A restore puts back every field before the form runs; those the user's role may not
+        # set keep the values they had (see revision_view).
+        for name, value in getattr(request, "newsroom_kept", {}).items():
+            setattr(obj, name, value)
         super().save_model(request, obj, form, change)
 
     def save_formset(self, request, form, formset, change):
@@ -496,6 +500,9 @@ class ArticleAdmin(SortableAdminBase, VersionAdmin):
         if not workflow.can_restore(request.user, article, version):
             raise PermissionDenied
         request.newsroom_restoring = version
+        request.newsroom_kept = {
+            name: getattr(article, name) for name in workflow.kept_on_restore(request.user)
+        }
         return super().revision_view(request, object_id, version_id, extra_context)
 
     def construct_change_message(self, request, form, formsets, add=False):

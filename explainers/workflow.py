@@ -166,6 +166,13 @@ def can_restore(user, article, version):
     return version.field_dict.get("status") == Status.DRAFT
 
 
+def kept_on_restore(user):
+    """The fields a restore by this user leaves as they are now, rather than as the revision had
+    them: those their role may not set (restoring an earlier draft must not undo an editor's
+    scheduling)."""
+    return () if may_set_publication_date(user) else ("published_at",)
+
+
 def can_recover(user):
     """Bring back a deleted article from its last revision."""
     return is_editor(user) and user.has_perm("explainers.add_article")
