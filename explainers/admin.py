@@ -758,8 +758,17 @@ class ArticleAdmin(SortableAdminBase, VersionAdmin):
         if not workflow.can_see_history(request.user, article):
             raise Http404("No such article.")
         versions = Version.objects.get_for_object(article).select_related("revision__user")
-        context = {"versions": versions, **(extra_context or {})}
+        context = {
+            "versions": versions,
+            "may_restore": workflow.can_edit(request.user, article),
+            "restores_any": workflow.is_editor(request.user),
+            **(extra_context or {}),
+        }
         return super().history_view(request, object_id, context)
+
+    def changelist_view(self, request, extra_context=None):
+        context = {"can_recover": workflow.can_recover(request.user), **(extra_context or {})}
+        return super().changelist_view(request, context)
 
 
 @admin.register(ShareLink)

@@ -59,7 +59,10 @@ class LatestExplainersFeed(Feed):
 
     def item_author_link(self, article):
         bylines = article.bylines.all()
-        return bylines[0].author.get_absolute_url() if len(bylines) == 1 else None
+        if len(bylines) != 1:
+            return None
+        # Django makes the item's link absolute but not the author's.
+        return self.request.build_absolute_uri(bylines[0].author.get_absolute_url())
 
     def item_categories(self, article):
         return [tag.name for tag in article.tags.all()]

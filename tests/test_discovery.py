@@ -505,3 +505,9 @@ def test_search_on_postgres_ranks_question_hits_first(client, demo):
     html = page(client.get("/search/", {"q": "troops assembled"}))
     assert html.select_one(".results li h2 a").text == "How many troops will be assembled?"
     assert QuestionSection.objects.exists()
+
+
+def test_the_atom_feed_gives_each_author_a_full_address(client, db):
+    article("bridge-story")
+    entry = feedparser.parse(client.get("/feeds/atom/").content).entries[0]
+    assert entry.author_detail.href == "http://testserver/authors/james-beardsworth/"
