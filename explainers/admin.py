@@ -43,7 +43,14 @@ from .forms import (
     SectionFormSet,
     ShareLinkForm,
 )
-from .importer import ImportProblem, existing_article, parse_explainer, save_explainer
+from .importer import (
+    ImportProblem,
+    duplicate_message,
+    existing_article,
+    parse_explainer,
+    role_notes,
+    save_explainer,
+)
 from .models import (
     Article,
     Author,
@@ -631,11 +638,8 @@ class ArticleAdmin(SortableAdminBase, VersionAdmin):
                 except ImportProblem as error:
                     problem = error
                 if parsed and (existing := existing_article(parsed)):
-                    problem = ImportProblem(
-                        f"“{existing.headline}” already exists "
-                        f"({existing.get_status_display().lower()}): edit that article, or "
-                        "change the headline to import this as a new one."
-                    )
+                    # Names the article only if this user may open it.
+                    problem = duplicate_message(parsed, existing, request.user)
                     parsed = None
             if parsed and request.POST["step"] == "confirm":
                 result = save_explainer(parsed, user=request.user)
@@ -664,9 +668,8 @@ class ArticleAdmin(SortableAdminBase, VersionAdmin):
                 for section in (parsed.sections if parsed else [])
             ],
             problem=problem,
-            placeholders=[line for line in parsed.report if "placeholder" in line]
-            if parsed
-            else [],
+            placeholders=parsed.placeholders if parsed else [],
+            role_notes=role_notes(parsed, request.user) if parsed else [],
         )
         return TemplateResponse(request, "admin/explainers/article/import.html", context)
 

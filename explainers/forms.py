@@ -174,7 +174,7 @@ class ImportExplainerForm(forms.Form):
     """The text of an explainer, pasted or as a .txt file (read as UTF-8 whatever its name or
     declared type claims; the importer refuses anything else)."""
 
-    MAX_BYTES = getattr(importer, "MAX_BYTES", 1_000_000)  # the importer's cap, pasted or not
+    MAX_BYTES = importer.MAX_BYTES  # the same cap as pasted text
 
     text = forms.CharField(
         label="Paste the explainer",

@@ -7,15 +7,33 @@ question headings on their own lines each followed by answer paragraphs, [text](
 "X contributed reporting." and an "Original url:" footer.
 
 `parse_explainer()` only reads: it returns a ParsedExplainer, with a report of every decision it
-made, or raises ImportProblem naming the line and the problem. `save_explainer()` writes the
-result in one transaction, updating the article if it was imported before.
+made (Notes, each with its line and kind), or raises ImportProblem naming the line and the
+problem. `save_explainer()` writes the result in one transaction, updating the article if it was
+imported before, and applies what the importing user's role allows (explainers.workflow decides):
+the model signals carry the write to the page cache and documents. `import_file()` does both for
+a file, for the management commands.
+
+Limits, the same for pasted text and uploaded or command-line files:
+
+- MAX_BYTES (1,000,000): the most an explainer may be, in bytes of UTF-8 (a str is measured
+  encoded). Anything larger is refused before it is read, with its size and the limit.
+- MAX_PARAGRAPH (10,000 characters): the longest paragraph, after lines broken mid-sentence are
+  joined. A longer one is refused with its line: it is a missing blank line or not an explainer.
+- Reading is linear in the size of the text, whatever it holds: no pattern here or in
+  explainers.attribution can backtrack more than linearly, and nothing reads the whole text once
+  per paragraph. tests/test_importer.py times a megabyte of hostile text against 64 KB of it.
+
+A short line where the date is expected (among the byline and caption, before the lead) made of
+numbers and month or weekday names, which no date format reads ("11 Octobre 2022", "Oct 41,
+2022", "2022-13-01"), is refused with its line rather than kept as a lead paragraph.
 """
 
 import datetime
 import html
 import re
-import unicodedata
 from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
 
 import reversion
 from django.core.exceptions import ValidationError
@@ -23,21 +41,49 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from . import pagecache
+from . import attribution, workflow
+from .attribution import Introductions, ParsedSource
 from .models import Article, Author, Byline, QuestionSection, Quote, Source, Speaker, http_url
 from .richtext import unlink_placeholders
 
+MAX_BYTES = 1_000_000
+MAX_PARAGRAPH = 10_000
+
 
 class ImportProblem(Exception):
-    def __init__(self, message, line=None):
+    """Text the importer refuses. `message` says what is wrong, `line` where (None: the text as
+    a whole), `path` in which file (set by import_file); str() gives "path: line N: message"."""
+
+    def __init__(self, message, line=None, path=None):
+        super().__init__(message)
+        self.message = message
         self.line = line
-        super().__init__(f"line {line}: {message}" if line else message)
+        self.path = path
+
+    def __str__(self):
+        text = f"line {self.line}: {self.message}" if self.line else self.message
+        return f"{self.path}: {text}" if self.path else text
 
 
-@dataclass
-class ParsedSource:
-    name: str
+@dataclass(frozen=True)
+class Note:
+    """One decision of the importer, for the person importing to check.
+
+    `kind` says what it is about, so that readers pick notes without parsing the message:
+    "kicker", "byline", "date", "caption", "joined" (a paragraph broken mid-sentence), "question",
+    "heading" (a heading in capitals, or a sub-heading kept in an answer), "lead" (a "?" paragraph
+    kept in the lead), "quote", "unattributed" (a quotation kept as a paragraph), "source",
+    "placeholder" (a link with no address yet), "removed" (a link not kept), "skipped" (text after
+    the footer), "missing" (no byline, no date) and "role" (what the importing user's role left
+    out when saving).
+    """
+
+    line: int | None
+    message: str
     kind: str
+
+    def __str__(self):
+        return f"line {self.line}: {self.message}" if self.line else self.message
 
 
 @dataclass
@@ -80,14 +126,24 @@ class ParsedExplainer:
     contributed_by: str = ""
     original_url: str = ""
     report: list = field(default_factory=list)
+    # Where each part was read, for messages that point at it.
+    headline_line: int = 1
+    byline_line: int | None = None
+    date_line: int | None = None
+    original_url_line: int | None = None
 
     @property
     def slug(self):
-        return slugify(self.headline)[:200].strip("-")
+        return slugify(self.headline, allow_unicode=True)[:200].strip("-")
 
     @property
     def quotes(self):
         return self.lead.quotes + [q for s in self.sections for q in s.body.quotes]
+
+    @property
+    def placeholders(self):
+        """The notes on links with no address yet, to fill in before publishing."""
+        return [note for note in self.report if note.kind == "placeholder"]
 
 
 @dataclass
@@ -104,81 +160,34 @@ MONTH_RE = (
     "|".join(m.capitalize() for m in MONTHS) + "|" + "|".join(m[:3].capitalize() for m in MONTHS)
 )
 DATE_PATTERNS = [
-    (re.compile(rf"^(?P<month>{MONTH_RE})\.? (?P<day>\d{{1,2}}),? (?P<year>\d{{4}})$"), None),
-    (re.compile(rf"^(?P<day>\d{{1,2}}) (?P<month>{MONTH_RE})\.? (?P<year>\d{{4}})$"), None),
-    (re.compile(r"^(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})$"), "numeric"),
+    (re.compile(rf"(?P<month>{MONTH_RE})\.? (?P<day>\d{{1,2}}),? (?P<year>\d{{4}})"), None),
+    (re.compile(rf"(?P<day>\d{{1,2}}) (?P<month>{MONTH_RE})\.? (?P<year>\d{{4}})"), None),
+    (re.compile(r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})"), "numeric"),
 ]
+# The words of a date line that no pattern reads: a month in any language that starts it as
+# English does ("Octobre", "Sept."), weekdays, ordinals ("11th") and the few words around them.
+MONTH_PREFIXES = {m[:3] for m in MONTHS}
+DATE_WORDS = {"st", "nd", "rd", "th", "of", "de", "the", "on", "published", "updated"}
+DATE_WORDS |= {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
+DATE_WORDS |= {"mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun"}
+YEAR = re.compile(r"(?<!\d)(?:1[89]|2[01])\d\d(?!\d)")
+LONGEST_DATE_LINE = 40
 TERMINAL = tuple(".!?:;”\"’')»…>]")
-# [words](address); the address may hold spaces or one level of parentheses, as hostile ones do.
-LINK = re.compile(r"\[([^\]\n]+)\]\(\s*((?:[^()\n]|\([^()\n]*\))*?)\s*\)")
+# [words](address). The words hold no bracket, so a "[" that nothing closes is given up at the
+# next one instead of read to the end of the line from each. The address may hold spaces or one
+# level of parentheses, as hostile ones do; it is matched possessively, so nothing is tried twice.
+LINK = re.compile(r"\[([^\[\]\n]++)\]\(((?:[^()\n]++|\([^()\n]*+\))*+)\)")
+# Lazy, **bold** ends at the first closing "**": only a "**" with none after it fails, once.
 BOLD = re.compile(r"\*\*(.+?)\*\*")
-QUOTED = re.compile(r"“([^”]*)”|\"([^\"]*)\"")
-SPEECH_VERBS = r"said|says|told|added|stated|wrote|warned|insisted|explained"
-NAME = r"[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'-]*)*"
-ORG = r"[A-Z][\w’'-]*(?:\s+(?:(?:for|of|and|on|the|de|in)\s+)*[A-Z][\w’'-]*)*"
-TITLE_WORDS = {
-    "president",
-    "minister",
-    "prime",
-    "chancellor",
-    "secretary",
-    "general",
-    "spokesman",
-    "spokeswoman",
-    "spokesperson",
-    "governor",
-    "mayor",
-    "senator",
-    "king",
-    "queen",
-    "pope",
-    "dr",
-    "mr",
-    "mrs",
-    "ms",
-    "defense",
-    "defence",
-    "foreign",
-    "chief",
-    "commander",
-}
-LEADING_WORDS = {
-    "while",
-    "the",
-    "but",
-    "and",
-    "then",
-    "when",
-    "as",
-    "in",
-    "on",
-    "at",
-    "by",
-    "for",
-    "from",
-    "according",
-    "to",
-    "of",
-    "if",
-    "a",
-    "an",
-    "that",
-    "this",
-    "though",
-    "although",
-    "after",
-}
-SOURCE_KINDS = [
-    ("agency", Source.Kind.AGENCY),
-    ("report", Source.Kind.REPORT),
-    ("study", Source.Kind.REPORT),
-    ("statement", Source.Kind.STATEMENT),
-    ("newspaper", Source.Kind.PUBLICATION),
-    ("magazine", Source.Kind.PUBLICATION),
-    ("outlet", Source.Kind.PUBLICATION),
-    ("broadcaster", Source.Kind.PUBLICATION),
-    ("website", Source.Kind.PUBLICATION),
-]
+CAPTION = re.compile(r"(?P<caption>.*?)\s*+\*\*(?P<credit>[^*]++)\*\*\s*+", re.S)
+# Unicode's control characters (category Cc) but the tab; line breaks are split off before.
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+TAG = re.compile(r"<[^<>]++>")
+PROPER_WORD = re.compile(r"(?<=[a-z,;] )([A-Z][\w’'-]++)")
+CONTRIBUTED = re.compile(r"(?P<who>.{1,100}?) contributed (?:reporting|to this report)\.?")
+ORIGINAL_URL = re.compile(r"Original (?:url|URL|link):?\s*+(?P<url>\S*+)", re.I)
+NUMBERED = re.compile(r"(?:Q(?:uestion)?\s*+)?\d{1,2}\s*+[.):]\s++(?P<q>.+)")
+SENTENCE_BREAK = re.compile(r"[.!?]\s+[A-Z“\"]")
 
 
 def decode(data):
@@ -196,21 +205,39 @@ def decode(data):
     return text
 
 
+def too_large(size):
+    return ImportProblem(
+        f"The text is {size:,} bytes; an explainer is at most {MAX_BYTES:,} bytes. "
+        "Check that this is the explainer's text."
+    )
+
+
+def check_size(text):
+    """Refuse text over MAX_BYTES: bytes as they are, a str as its UTF-8 encoding."""
+    if isinstance(text, bytes):
+        size = len(text)
+    elif len(text) * 4 <= MAX_BYTES:
+        return  # No character takes more than four bytes.
+    else:
+        size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_BYTES:
+        raise too_large(size)
+
+
 def parse_explainer(text):
     """Read explainer text (str, or bytes as read from a file) into a ParsedExplainer."""
+    check_size(text)
     if isinstance(text, bytes):
         text = decode(text)
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    lines = text.split("\n")
-    for number, line in enumerate(lines, start=1):
-        for char in line:
-            if char != "\t" and unicodedata.category(char) == "Cc":
-                raise ImportProblem(
-                    f"contains the control character U+{ord(char):04X}; remove it", number
-                )
+    if control := CONTROL.search(text):
+        raise ImportProblem(
+            f"contains the control character U+{ord(control[0]):04X}; remove it",
+            text.count("\n", 0, control.start()) + 1,
+        )
     if not text.strip():
         raise ImportProblem("The file is empty: there is no explainer to import.")
-    return Reader(lines).read()
+    return Reader(text.split("\n")).read()
 
 
 class Reader:
@@ -223,9 +250,10 @@ class Reader:
             strip_markup(p.text)
             for p in sorted(self.paragraphs, key=lambda paragraph: "**" in paragraph.text)
         ]
+        self.introductions = Introductions(self.all_text)
 
-    def note(self, line, message):
-        self.report.append(f"line {line}: {message}")
+    def note(self, line, message, kind):
+        self.report.append(Note(line, message, kind))
 
     @staticmethod
     def split_paragraphs(lines):
@@ -244,23 +272,36 @@ class Reader:
         return paragraphs
 
     def join_broken(self, paragraphs):
-        """Join a paragraph broken in mid-sentence across a blank line with its second half."""
-        joined = []
+        """Join a paragraph broken in mid-sentence across a blank line with its second half.
+
+        The halves are gathered and joined once: joining them two by two copies the text again
+        for every half, which a file of a thousand broken lines turns into minutes.
+        """
+        joined = []  # [first line, parts, length]
         for paragraph in paragraphs:
             previous = joined[-1] if joined else None
             if (
                 previous
-                and not previous.text.endswith(TERMINAL)
+                and not previous[1][-1].endswith(TERMINAL)
                 and paragraph.text[:1].islower()
-                and not is_heading_like(previous.text)
+                and not (previous[2] <= 80 and is_heading_like(" ".join(previous[1])))
             ):
                 self.note(
-                    paragraph.line, f"joined to the paragraph broken off on line {previous.line}"
+                    paragraph.line,
+                    f"joined to the paragraph broken off on line {previous[0]}",
+                    "joined",
                 )
-                joined[-1] = Paragraph(previous.line, f"{previous.text} {paragraph.text}")
+                previous[1].append(paragraph.text)
+                previous[2] += 1 + len(paragraph.text)
             else:
-                joined.append(paragraph)
-        return joined
+                joined.append([paragraph.line, [paragraph.text], len(paragraph.text)])
+            if joined[-1][2] > MAX_PARAGRAPH:
+                raise ImportProblem(
+                    f"this paragraph is more than {MAX_PARAGRAPH:,} characters long, the most an "
+                    "explainer's paragraph may be: is a blank line missing between paragraphs?",
+                    joined[-1][0],
+                )
+        return [Paragraph(line, " ".join(parts)) for line, parts, _ in joined]
 
     def read(self):
         paragraphs = list(self.paragraphs)
@@ -270,7 +311,7 @@ class Reader:
         self.read_front_matter(paragraphs, parsed)
         self.read_body(paragraphs, parsed)
         self.check(parsed)
-        self.report.sort(key=lambda entry: int(entry.split(":")[0].removeprefix("line ")))
+        self.report.sort(key=lambda note: note.line or 0)
         return parsed
 
     def read_headline(self, paragraph, parsed):
@@ -278,7 +319,7 @@ class Reader:
         label, sep, rest = headline.partition(":")
         if sep and label.strip().lower() in KICKERS and rest.strip():
             parsed.kicker, headline = label.strip(), rest.strip()
-            self.note(paragraph.line, f"“{parsed.kicker}:” taken as the kicker")
+            self.note(paragraph.line, f"“{parsed.kicker}:” taken as the kicker", "kicker")
         limit = Article._meta.get_field("headline").max_length
         if len(headline) > limit:
             raise ImportProblem(
@@ -287,37 +328,46 @@ class Reader:
                 paragraph.line,
             )
         parsed.headline = headline
+        parsed.headline_line = paragraph.line
 
     def read_front_matter(self, paragraphs, parsed):
         """Byline, date and photo caption, in any order, each optional."""
         while paragraphs:
             paragraph = paragraphs[0]
             text = paragraph.text
-            if re.match(r"^By\s+\S", text) and not parsed.authors:
+            if re.match(r"By\s+\S", text) and not parsed.authors:
                 names = self.plain(text[2:].strip(), paragraph.line)
                 parsed.authors = [
                     n.strip() for n in re.split(r",\s*|\s+and\s+", names) if n.strip()
                 ]
-                self.note(paragraph.line, "byline: " + ", ".join(parsed.authors))
+                parsed.byline_line = paragraph.line
+                self.note(paragraph.line, "byline: " + ", ".join(parsed.authors), "byline")
             elif parsed.published_on is None and (day := self.read_date(paragraph)):
                 parsed.published_on = day
-                self.note(paragraph.line, f"publication date: {day.isoformat()}")
-            elif match := re.match(r"^(?P<caption>.*?)\s*\*\*(?P<credit>[^*]+)\*\*\s*$", text):
+                parsed.date_line = paragraph.line
+                self.note(paragraph.line, f"publication date: {day.isoformat()}", "date")
+            elif match := CAPTION.fullmatch(text):
                 parsed.caption = self.plain(match["caption"], paragraph.line)
                 parsed.credit = match["credit"].strip()
-                self.note(paragraph.line, f"photo caption, credit “{parsed.credit}”")
+                self.note(paragraph.line, f"photo caption, credit “{parsed.credit}”", "caption")
+            elif parsed.published_on is None and looks_like_a_date(text):
+                raise ImportProblem(
+                    f"“{text}” looks like the date line, but is not a date the importer reads: "
+                    "write it like “October 11, 2022”, “11 October 2022” or “2022-10-11”",
+                    paragraph.line,
+                )
             else:
                 break
             paragraphs.pop(0)
         if not parsed.authors:
-            self.note(1, "no byline found; the article has no author yet")
+            self.note(1, "no byline found; the article has no author yet", "missing")
         if parsed.published_on is None:
-            self.note(1, "no date line found; the article has no publication date yet")
+            self.note(1, "no date line found; the article has no publication date yet", "missing")
 
     def read_date(self, paragraph):
         text = paragraph.text.strip()
         for pattern, numeric in DATE_PATTERNS:
-            match = pattern.match(text)
+            match = pattern.fullmatch(text)
             if not match:
                 continue
             month = match["month"]
@@ -337,24 +387,22 @@ class Reader:
         footer = False
         for index, paragraph in enumerate(paragraphs):
             text = paragraph.text
-            if match := re.match(
-                r"^(?P<who>.{1,100}?) contributed (?:reporting|to this report)\.?$", text
-            ):
+            if match := CONTRIBUTED.fullmatch(text):
                 parsed.contributed_by = match["who"].strip()
                 footer = True
                 continue
-            if match := re.match(r"^Original (?:url|URL|link):?\s*(?P<url>\S*)$", text, re.I):
-                url = match["url"]
+            if match := ORIGINAL_URL.fullmatch(text):
+                url, line = match["url"], paragraph.line
                 if not url and index + 1 < len(paragraphs):
-                    url = paragraphs[index + 1].text
-                    paragraphs[index + 1] = Paragraph(paragraphs[index + 1].line, "")
-                self.read_original_url(url, paragraph.line, parsed)
+                    url, line = paragraphs[index + 1].text, paragraphs[index + 1].line
+                    paragraphs[index + 1] = Paragraph(line, "")
+                self.read_original_url(url, line, parsed)
                 footer = True
                 continue
             if not text:
                 continue
             if footer:
-                self.note(paragraph.line, "text after the footer ignored")
+                self.note(paragraph.line, "text after the footer ignored", "skipped")
                 continue
             question = self.read_question(paragraph)
             if question:
@@ -378,12 +426,16 @@ class Reader:
                 continue
             self.read_citations(text, body, paragraph.line)
             if parsed.sections and is_heading_like(text) and len(text) <= 80:
-                self.note(paragraph.line, f"“{text}” kept as a sub-heading within the answer")
+                self.note(
+                    paragraph.line, f"“{text}” kept as a sub-heading within the answer", "heading"
+                )
                 body.paragraphs.append(f"<p><strong>{html.escape(text)}</strong></p>")
                 continue
             if not parsed.sections and text.endswith("?"):
                 self.note(
-                    paragraph.line, "paragraph ending in “?” kept in the lead (not a heading)"
+                    paragraph.line,
+                    "paragraph ending in “?” kept in the lead (not a heading)",
+                    "lead",
                 )
             body.paragraphs.append(f"<p>{self.inline_html(text, paragraph.line)}</p>")
 
@@ -396,39 +448,45 @@ class Reader:
                 f"the original URL “{url}” is not an http:// or https:// address", line
             ) from None
         parsed.original_url = url
+        parsed.original_url_line = line
 
     def read_question(self, paragraph):
         text = paragraph.text.strip()
-        numbered = re.match(r"^(?:Q(?:uestion)?\s*)?\d{1,2}\s*[.):]\s+(?P<q>.+)$", text)
+        numbered = NUMBERED.fullmatch(text)
         if numbered:
             text = numbered["q"].strip()
         text = text.strip("*# ").strip()
         if not text.endswith("?") or text[:1] in "“\"'‘":
             return None
         words = text.split()
-        if len(words) > 25 or re.search(r"[.!?]\s+[A-Z“\"]", text[:-1]):
+        if len(words) > 25 or SENTENCE_BREAK.search(text[:-1]):
             return None
         if LINK.search(text):
             return None
         if text.upper() == text and any(c.isalpha() for c in text):
             text = self.sentence_case(text)
-            self.note(paragraph.line, f"heading in capitals written as “{text}”")
+            self.note(paragraph.line, f"heading in capitals written as “{text}”", "heading")
         limit = QuestionSection._meta.get_field("question").max_length
         if len(text) > limit:
             raise ImportProblem(f"the question is longer than {limit} characters", paragraph.line)
-        self.note(paragraph.line, f"question: {text}")
+        self.note(paragraph.line, f"question: {text}", "question")
         return text
+
+    @cached_property
+    def proper_words(self):
+        """The words the text writes capitalised in mid-sentence (names), by their lower case."""
+        proper = {}
+        for para in self.all_text:
+            for word in PROPER_WORD.findall(para):
+                proper.setdefault(word.lower(), word)
+        return proper
 
     def sentence_case(self, text):
         """Lower a heading in capitals, keeping the words the text itself writes capitalised."""
-        proper = {}
-        for para in self.all_text:
-            for word in re.findall(r"(?<=[a-z,;] )([A-Z][\w’'-]+)", para):
-                proper.setdefault(word.lower(), word)
         words = []
         for i, word in enumerate(text.lower().split()):
             core = word.rstrip("?,:")
-            cased = proper.get(core, core.capitalize() if i == 0 else core)
+            cased = self.proper_words.get(core, core.capitalize() if i == 0 else core)
             words.append(cased + word[len(core) :])
         return " ".join(words)
 
@@ -436,104 +494,37 @@ class Reader:
         """A paragraph that opens with a direct quote and names its speaker becomes a Quote."""
         if paragraph.text[:1] not in '“"':
             return None
-        text = self.plain(paragraph.text, paragraph.line)
-        parts, position = [], 0
-        for match in QUOTED.finditer(text):
-            parts.append((False, text[position : match.start()]))
-            parts.append((True, match.group(1) if match.group(1) is not None else match.group(2)))
-            position = match.end()
-        parts.append((False, text[position:]))
-        words, attribution = [], []
-        for is_quote, part in parts:
-            part = part.strip()
-            if not part:
-                continue
-            if is_quote and (not words or part[:1].isupper()):
-                words.append(part)
-            elif is_quote:
-                attribution.append(f"“{part}”")
-            else:
-                attribution.append(part)
-        attribution = " ".join(attribution).strip(" ,")
-        speaker = self.read_attribution(attribution)
-        if not speaker:
-            self.note(paragraph.line, "quotation without a clear speaker kept as a paragraph")
+        words, around = attribution.split_quote(self.plain(paragraph.text, paragraph.line))
+        found = attribution.attribute(around, self.introductions)
+        if not found:
+            self.note(
+                paragraph.line,
+                "quotation without a clear speaker kept as a paragraph",
+                "unattributed",
+            )
             return None
-        name, context = speaker
-        source = None
-        if match := re.search(r",?\s*according to (?P<phrase>[^,;]+?)[.,;]?$", context):
-            source = self.source_from(match["phrase"])
-            if source:
-                context = context[: match.start()]
-        context = context.strip(" ,.")
-        full_name, role = self.identify(name)
         quote = ParsedQuote(
             line=paragraph.line,
             text=" ".join(finish_sentence(w) for w in words),
-            speaker=full_name,
-            role=role,
-            context=context if len(context) <= 300 else "",
-            source=source,
+            speaker=found.speaker,
+            role=found.role,
+            context=found.context if len(found.context) <= 300 else "",
+            source=found.source,
         )
         self.note(
             paragraph.line,
-            f"quote by {full_name}"
-            + (f" ({role})" if role else "")
-            + (f", via {source.name}" if source else ""),
+            f"quote by {found.speaker}"
+            + (f" ({found.role})" if found.role else "")
+            + (f", via {found.source.name}" if found.source else ""),
+            "quote",
         )
         return quote
 
-    @staticmethod
-    def read_attribution(attribution):
-        """(speaker as written, context) from the words around a quote, or None."""
-        match = re.match(
-            rf"^(?:{SPEECH_VERBS})\s+(?:[a-z][\w-]*\s+)*(?P<name>{NAME})(?P<rest>.*)$", attribution
-        )
-        if match:
-            return match["name"].rstrip("."), match["rest"]
-        match = re.match(
-            rf"^(?P<name>{NAME})(?:,\s*[^,]+,)?\s+(?:{SPEECH_VERBS})\b(?P<rest>.*)$", attribution
-        )
-        if match and match["name"].lower() not in LEADING_WORDS:
-            return match["name"], match["rest"]
-        return None
-
-    def identify(self, name):
-        """The speaker's full name and role, looked up where the text first introduces them."""
-        surname = name.split()[-1]
-        pattern = re.compile(
-            rf"(?P<role>(?:[A-Z][\w’'-]*\s+){{0,4}})(?P<given>[A-Z][\w’'-]+)\s+{re.escape(surname)}\b"
-        )
-        for text in self.all_text:
-            for match in pattern.finditer(text):
-                given, role_words = match["given"], match["role"].split()
-                if given.lower() in TITLE_WORDS:
-                    role_words.append(given)
-                    given = ""
-                while role_words and role_words[0].lower() in LEADING_WORDS:
-                    role_words.pop(0)
-                full = f"{given} {surname}" if given and len(name.split()) == 1 else name
-                if role_words:
-                    return full, " ".join(role_words)
-        return name, ""
-
-    def source_from(self, phrase):
-        lowered = phrase.lower()
-        kind = next((k for word, k in SOURCE_KINDS if word in lowered), None)
-        if kind is None:
-            return None  # "according to Muzyka": a person, not a source
-        names = sorted(re.findall(ORG, phrase), key=len, reverse=True)
-        if not names:
-            return None
-        # "Muzyka for the Estonia-based International Center…": the organisation follows "-based".
-        name = re.sub(r"^.*?\b[\w’'-]+-based\s+", "", names[0])
-        return ParsedSource(name=name, kind=kind)
-
     def read_citations(self, text, body, line):
-        for match in re.finditer(r"according to (?P<phrase>[^,;.]+)", strip_markup(text)):
-            source = self.source_from(match["phrase"])
-            if source and self.cite(body, source):
-                self.note(line, f"cites {source.name} ({Source.Kind(source.kind).label.lower()})")
+        for source in attribution.cited_sources(strip_markup(text)):
+            if self.cite(body, source):
+                kind = Source.Kind(source.kind).label.lower()
+                self.note(line, f"cites {source.name} ({kind})", "source")
 
     @staticmethod
     def cite(body, source):
@@ -544,7 +535,7 @@ class Reader:
 
     def plain(self, text, line):
         """Text with its links reduced to their words (placeholders reported)."""
-        return html.unescape(re.sub(r"<[^>]+>", "", self.inline_html(text, line)))
+        return html.unescape(TAG.sub("", self.inline_html(text, line)))
 
     def inline_html(self, text, line):
         """Escape a paragraph's text and turn its [text](url) links and **bold** into HTML."""
@@ -560,7 +551,11 @@ class Reader:
     def link(self, words, url, line):
         escaped = html.escape(words, quote=False)
         if url in ("", "#"):
-            self.note(line, f"placeholder link “{words}”: add its address before publishing")
+            self.note(
+                line,
+                f"placeholder link “{words}”: add its address before publishing",
+                "placeholder",
+            )
             # Kept as a link without an address: the draft's publish checklist lists it.
             return f'<a href="#">{escaped}</a>'
 
@@ -569,7 +564,9 @@ class Reader:
         if len(scheme) == 2 and scheme[0] in {"http", "https", "mailto"}:
             return f'<a href="{html.escape(url)}">{escaped}</a>'
         self.note(
-            line, f"link “{words}” to “{url}” removed: only http, https and mailto links are kept"
+            line,
+            f"link “{words}” to “{url}” removed: only http, https and mailto links are kept",
+            "removed",
         )
         return escaped
 
@@ -600,6 +597,22 @@ def is_heading_like(text):
     )
 
 
+def looks_like_a_date(text):
+    """A short line of numbers and date words with a year or a month in it: a date line that
+    did not parse ("11 Octobre 2022"), rather than a lead paragraph ("In 1999, it began.")."""
+    if len(text) > LONGEST_DATE_LINE or text.endswith("?") or not any(c.isdigit() for c in text):
+        return False
+    words = [w.lower() for w in re.findall(r"[^\W\d_]+", text)]
+    if not all(is_month(w) or w in DATE_WORDS for w in words):
+        return False
+    return any(is_month(w) for w in words) or YEAR.search(text) is not None
+
+
+def is_month(word):
+    """A month's name or its start ("oct", "October", "Octobre", "Sept"), not only in English."""
+    return word[:3] in MONTH_PREFIXES and len(word) <= len("septembre")
+
+
 def finish_sentence(words):
     """A quoted fragment as a sentence: the comma before "…, he said" becomes a full stop."""
     words = words.strip()
@@ -610,6 +623,9 @@ def finish_sentence(words):
     return words
 
 
+# Saving.
+
+
 @dataclass
 class ImportResult:
     article: Article
@@ -617,11 +633,68 @@ class ImportResult:
     report: list
 
 
-def existing_article(parsed):
-    """The article imported before from the same text (same original URL or headline), if any."""
+def existing_article(parsed, user=None):
+    """The article imported before from the same text (same original URL or headline), if any.
+
+    Found whoever is importing, seen by them or not, so that nobody imports a second copy:
+    duplicate_message() says what they may be told about it.
+    """
     return (
         parsed.original_url and Article.objects.filter(original_url=parsed.original_url).first()
     ) or Article.objects.filter(slug=parsed.slug).first()
+
+
+def duplicate_message(parsed, existing, user=None):
+    """Why the text is not imported as a new article: which of its lines matched `existing`,
+    and — only if `user` may see that article — its headline and status."""
+    by_url = bool(parsed.original_url) and existing.original_url == parsed.original_url
+    if by_url:
+        what, line = "this original URL", parsed.original_url_line
+    else:
+        what, line = "this headline", parsed.headline_line
+    where = f" (line {line})" if line else ""
+    if user is not None and not workflow.can_view(user, existing):
+        return f"An article with {what} already exists{where}; ask an editor."
+    advice = "edit that article"
+    if not by_url:
+        advice += ", or change the headline to import this as a new one"
+    status = existing.get_status_display().lower()
+    return f"“{existing.headline}” already exists ({status}) with {what}{where}: {advice}."
+
+
+def missing_authors(parsed):
+    """The byline's names that match no Author yet."""
+    slugs = {author_slug(name): name for name in parsed.authors}
+    known = set(Author.objects.filter(slug__in=slugs).values_list("slug", flat=True))
+    return [name for slug, name in slugs.items() if slug not in known]
+
+
+def role_notes(parsed, user):
+    """What `user`'s role keeps save_explainer() from applying, as Notes: shown before saving
+    (the admin's preview) and reported after it. None for user=None: an admin at the shell."""
+    if user is None:
+        return []
+    notes = []
+    if parsed.published_on and not workflow.may_set_publication_date(user):
+        notes.append(
+            Note(
+                parsed.date_line,
+                f"the date line ({parsed.published_on.isoformat()}) was not applied: "
+                "an editor sets the publication date",
+                "role",
+            )
+        )
+    if not workflow.may_add_author(user):
+        notes.extend(
+            Note(
+                parsed.byline_line,
+                f"no author “{name}” exists, so the byline leaves the name out: "
+                "an admin adds authors",
+                "role",
+            )
+            for name in missing_authors(parsed)
+        )
+    return notes
 
 
 @transaction.atomic
@@ -629,21 +702,26 @@ def save_explainer(parsed, *, publish=False, user=None):
     """Create the article, or update the one imported before from the same file, in one go.
 
     The result is recorded as a revision (by `user`, who is also recorded as the creator of a
-    new article), like every save from the admin.
+    new article), like every save from the admin. With a `user` (the admin's import page), their
+    role decides, through explainers.workflow: who may not publish gets NotAllowed, and a date
+    line or new authors they may not set are left out, with a Note in the result's report.
+    Without one (the management commands) the importer acts as an admin.
     """
-    existing = Article.objects.filter(slug=parsed.slug).values_list("pk", flat=True).first()
-    before = pagecache.article_groups(existing) if existing else set()
+    if publish and user is not None and not workflow.can_publish(user):
+        raise workflow.NotAllowed("Only an editor may publish; import it as a draft.")
+    existing = existing_article(parsed, user)
+    if existing and user is not None and not workflow.can_edit(user, existing):
+        raise workflow.NotAllowed(duplicate_message(parsed, existing, user))
+    notes = role_notes(parsed, user)
     with reversion.create_revision():
         reversion.set_comment("Imported from plain text.")
         if user is not None:
             reversion.set_user(user)
-        result = write_explainer(parsed, publish, user)
-    pagecache.invalidate_article(result.article.pk, before=before)
-    return result
+        article, created = write_explainer(parsed, publish, user, existing)
+    return ImportResult(article, created, parsed.report + notes)
 
 
-def write_explainer(parsed, publish, user=None):
-    article = existing_article(parsed)
+def write_explainer(parsed, publish, user, article):
     created = article is None
     if created:
         article = Article(slug=parsed.slug, created_by=user)
@@ -664,15 +742,26 @@ def write_explainer(parsed, publish, user=None):
     article.hero_credit = parsed.credit
     article.contributed_by = parsed.contributed_by
     article.original_url = parsed.original_url
-    if parsed.published_on and (created or article.status == Article.Status.DRAFT):
+    may_date = user is None or workflow.may_set_publication_date(user)
+    if may_date and parsed.published_on and (created or article.status == Article.Status.DRAFT):
         # The file gives a day, not a time: noon keeps the day the same in nearby time zones.
         article.published_at = timezone.make_aware(
             datetime.datetime.combine(parsed.published_on, datetime.time(12))
         )
     article.save()
 
-    for position, name in enumerate(parsed.authors):
-        author, _ = Author.objects.get_or_create(slug=slugify(name)[:200], defaults={"name": name})
+    may_add = user is None or workflow.may_add_author(user)
+    authors = []
+    for name in parsed.authors:
+        if may_add:
+            author, _ = Author.objects.get_or_create(
+                slug=author_slug(name), defaults={"name": name}
+            )
+        else:
+            author = Author.objects.filter(slug=author_slug(name)).first()
+        if author is not None:
+            authors.append(author)
+    for position, author in enumerate(authors):
         Byline.objects.create(article=article, author=author, position=position)
     article.lead_sources.set(source_record(s) for s in parsed.lead.sources)
     make_quotes(article, None, parsed.lead.quotes)
@@ -698,7 +787,11 @@ def write_explainer(parsed, publish, user=None):
         article.refresh_from_db()
     elif publish:
         article.save()
-    return ImportResult(article, created, parsed.report)
+    return article, created
+
+
+def author_slug(name):
+    return slugify(name, allow_unicode=True)[:200]
 
 
 def source_record(parsed_source):
@@ -711,7 +804,7 @@ def source_record(parsed_source):
 def make_quotes(article, section, quotes):
     for position, quote in enumerate(quotes):
         speaker, _ = Speaker.objects.get_or_create(
-            slug=slugify(quote.speaker)[:200],
+            slug=slugify(quote.speaker, allow_unicode=True)[:200],
             defaults={"name": quote.speaker, "usual_role": quote.role},
         )
         Quote.objects.create(
@@ -725,3 +818,35 @@ def make_quotes(article, section, quotes):
             source=source_record(quote.source) if quote.source else None,
             context=quote.context,
         )
+
+
+# Files, for the management commands.
+
+
+def read_file(path):
+    """The bytes of a file, refusing one that cannot be read or is over MAX_BYTES unread."""
+    try:
+        with path.open("rb") as file:
+            data = file.read(MAX_BYTES + 1)
+            size = max(len(data), path.stat().st_size)
+    except OSError as error:
+        raise ImportProblem(f"cannot read the file ({error.strerror or error}).") from None
+    if size > MAX_BYTES:
+        raise too_large(size)
+    return data
+
+
+def import_file(path, *, publish=False, dry_run=False, user=None):
+    """Read, parse and (unless `dry_run`) save one file: (ParsedExplainer, ImportResult or None).
+
+    Every problem, a file that cannot be read included, is an ImportProblem naming the file; the
+    caller reports it and the result (the commands print, with their verbosity).
+    """
+    path = Path(path)
+    try:
+        parsed = parse_explainer(read_file(path))
+        result = None if dry_run else save_explainer(parsed, publish=publish, user=user)
+    except ImportProblem as problem:
+        problem.path = problem.path or path
+        raise
+    return parsed, result

@@ -4,9 +4,9 @@ Anonymous reader pages, cached until what they show changes — never by a short
 Every cached page records the *groups* it depends on ("article:<slug>", "tag:<slug>", "home",
 "feeds", …): the URL names some, and the view adds the rest with `depends_on()`. Each group has a
 token in the cache; a cached page remembers the tokens it was rendered under and is served only
-while they are all unchanged. Saving an article deletes the tokens of the groups it appears in
-(`invalidate_article()`, called from every save path once the transaction has committed), so the
-pages showing it are rendered afresh and no other page is touched. A token that is missing —
+while they are all unchanged. When a change commits, the change pipeline (explainers.changes)
+deletes the tokens of the groups the changed articles appeared in and appear in now (`bump()`),
+so the pages showing them are rendered afresh and no other page is touched. A token that is missing —
 never made, or evicted — gets a new value, which can only cause a miss, never a stale page. A
 page is also never served past the next scheduled publication, so a scheduled article appears on
 time.
@@ -22,7 +22,6 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
 from django.db.models import Min
 from django.http import HttpResponse, HttpResponseNotModified
 from django.utils import timezone
@@ -207,44 +206,3 @@ def cached_page(view=None, *, groups=None, query=None):
         return wrapper
 
     return decorate(view) if view is not None else decorate
-
-
-# What an article appears in. Every save path calls invalidate_article() with the groups the
-# article was in before the change and those it is in after it.
-
-
-def article_groups(article_id):
-    """The cache groups of the pages that show this article, as it is in the database now."""
-    from .models import Article
-
-    article = (
-        Article.objects.filter(pk=article_id)
-        .prefetch_related("tags", "authors")
-        .only("slug", "published_at")
-        .first()
-    )
-    if article is None:
-        return set()
-    groups = {f"article:{article.slug}", "home", "archive", "feeds", "sitemaps"}
-    if article.published_at:
-        month = timezone.localtime(article.published_at)
-        groups.add(f"month:{month.year}-{month.month:02d}")
-    groups |= {f"tag:{tag.slug}" for tag in article.tags.all()}
-    groups |= {f"author:{author.slug}" for author in article.authors.all()}
-    return groups
-
-
-def invalidate_after_commit(groups):
-    """Bump these groups once the current transaction commits (before it, a reader could cache
-    the old content under the new generation)."""
-    groups = set(groups)
-    transaction.on_commit(lambda: bump(groups))
-
-
-def invalidate_article(article_id, before=()):
-    invalidate_after_commit(set(before) | article_groups(article_id))
-
-
-def invalidate_site():
-    """For changes that reach every page (a speaker, source or author renamed)."""
-    invalidate_after_commit({SITE})

@@ -4,15 +4,20 @@ Import an explainer from a plain-text file (the format of explainers/demo/*.txt)
     python manage.py import_explainer story.txt [--publish] [--dry-run]
 
 Prints every decision the importer made (kicker, byline, questions, quotes, placeholders), then a
-summary. Importing the same file again updates the article rather than adding a second one. Bad
-input stops the import with the line and the problem, and nothing is written.
+summary; --verbosity 0 prints nothing but problems. Importing the same file again updates the
+article rather than adding a second one. Bad input stops the import with the line and the
+problem, and nothing is written. The command acts as an admin would: the role rules of the
+admin's import page (explainers.workflow) apply to the people signed in there.
 """
 
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from explainers.importer import ImportProblem, parse_explainer, save_explainer
+from explainers.importer import ImportProblem, import_file
+
+# Notes on what still needs a person: a link to fill in, a link dropped, a rule left out.
+WARNINGS = {"placeholder", "removed", "role"}
 
 
 class Command(BaseCommand):
@@ -30,39 +35,34 @@ class Command(BaseCommand):
         )
 
     def handle(self, path, publish=False, dry_run=False, **options):
-        self.verbosity = options["verbosity"]
-        result = import_file(self, Path(path), publish=publish, dry_run=dry_run)
+        verbosity = options["verbosity"]
+        try:
+            parsed, result = import_file(path, publish=publish, dry_run=dry_run)
+        except ImportProblem as problem:
+            raise CommandError(str(problem)) from None
+        if verbosity >= 1:
+            for note in result.report if result else parsed.report:
+                style = self.style.WARNING if note.kind in WARNINGS else str
+                self.stdout.write(style(f"  {note}"))
+            self.stdout.write(summary(Path(path), parsed))
         if result is None:
+            if verbosity >= 1:
+                self.stdout.write("Dry run: nothing written.")
             return
-        article = result.article
-        verb = "Created" if result.created else "Updated"
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"{verb} “{article.headline}” ({article.get_status_display().lower()}): "
-                f"{article.sections.count()} questions, {article.quotes.count()} quotes."
+        if verbosity >= 1:
+            article = result.article
+            verb = "Created" if result.created else "Updated"
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"{verb} “{article.headline}” ({article.get_status_display().lower()}): "
+                    f"{article.sections.count()} questions, {article.quotes.count()} quotes."
+                )
             )
-        )
 
 
-def import_file(command, path, *, publish=False, dry_run=False):
-    """Parse and save one file for a management command; shared by import_explainer and load_demo."""
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise CommandError(f"{path}: cannot read the file ({error.strerror}).") from None
-    try:
-        parsed = parse_explainer(data)
-        if command.verbosity >= 1:
-            for line in parsed.report:
-                command.stdout.write(f"  {line}")
-            placeholders = sum("placeholder link" in line for line in parsed.report)
-            command.stdout.write(
-                f"{path.name}: “{parsed.headline}”, {len(parsed.sections)} questions, "
-                f"{len(parsed.quotes)} quotes, {placeholders} placeholder links to fill in."
-            )
-        if dry_run:
-            command.stdout.write("Dry run: nothing written.")
-            return None
-        return save_explainer(parsed, publish=publish)
-    except ImportProblem as problem:
-        raise CommandError(f"{path}: {problem}") from None
+def summary(path, parsed):
+    """One line on what the file holds, and how many links still need an address."""
+    return (
+        f"{path.name}: “{parsed.headline}”, {len(parsed.sections)} questions, "
+        f"{len(parsed.quotes)} quotes, {len(parsed.placeholders)} placeholder links to fill in."
+    )

@@ -5,7 +5,8 @@ image drawn by Pillow and a few tags.
     python manage.py load_demo
 
 Running it again changes nothing: once the demo article exists (even edited since), it is left
-alone.
+alone. --verbosity 2 also prints the importer's report. Like every write, loading it reaches the
+page cache through the model signals.
 """
 
 import io
@@ -17,10 +18,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from PIL import Image, ImageDraw
 
-from explainers.importer import parse_explainer
-from explainers.management.commands.import_explainer import import_file
+from explainers.importer import ImportProblem, import_file
 from explainers.models import Article
-from explainers.pagecache import invalidate_article
 from photos import processing
 from photos.models import Photo
 
@@ -40,15 +39,17 @@ class Command(BaseCommand):
     help = "Load the demo explainer (once; a second run changes nothing)."
 
     def handle(self, **options):
-        self.verbosity = options["verbosity"]
-        slug = parse_explainer(DEMO_FILE.read_bytes()).slug
-        if Article.objects.filter(slug=slug).exists():
-            self.stdout.write("The demo explainer is already loaded; nothing to do.")
+        verbosity = options["verbosity"]
+        parsed, _ = self.import_demo(dry_run=True)
+        if Article.objects.filter(slug=parsed.slug).exists():
+            if verbosity >= 1:
+                self.stdout.write("The demo explainer is already loaded; nothing to do.")
             return
         with transaction.atomic(), reversion.create_revision():
             reversion.set_comment("Demo explainer loaded and published.")
             # Published as imported: its placeholder links go out as their plain words.
-            article = import_file(self, DEMO_FILE, publish=True).article
+            _, result = self.import_demo(publish=True)
+            article = result.article
             article.dek = DEMO_DEK
             article.hero_photo = demo_photo(article)
             # The photo carries the caption and credit read from the file.
@@ -62,10 +63,19 @@ class Command(BaseCommand):
             article.save()
             Article.objects.filter(pk=article.pk).update(updated_at=article.published_at)
             article.tags.add(*DEMO_TAGS)
-            invalidate_article(article.pk)
-        self.stdout.write(
-            self.style.SUCCESS(f"Published the demo explainer at {article.get_absolute_url()}")
-        )
+        if verbosity >= 2:
+            for note in result.report:
+                self.stdout.write(f"  {note}")
+        if verbosity >= 1:
+            self.stdout.write(
+                self.style.SUCCESS(f"Published the demo explainer at {article.get_absolute_url()}")
+            )
+
+    def import_demo(self, **options):
+        try:
+            return import_file(DEMO_FILE, **options)
+        except ImportProblem as problem:
+            raise CommandError(f"The demo explainer cannot be imported: {problem}") from None
 
 
 def demo_photo(article):
