@@ -3,14 +3,16 @@ The explainer, as data: an Article told as a lead and ordered QuestionSections, 
 Speakers and citations of Sources. The article's list of sources is derived from its citations.
 """
 
+import datetime
 from collections import defaultdict
+from functools import lru_cache
 
 import reversion
 from django.conf import settings
 from django.core import signing
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.validators import URLValidator
-from django.db import models
+from django.db import connections, models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -102,9 +104,31 @@ class Source(models.Model):
 
 
 class ArticleQuerySet(models.QuerySet):
-    def published(self):
-        """What readers may see. The one place this rule is written; see Article.is_published."""
-        return self.filter(status=Article.Status.PUBLISHED, published_at__lte=timezone.now())
+    def published(self, now=None):
+        """What readers may see. The one place this rule is written; see Article.is_published.
+        `now` is for compiling a query once (see related_to); it defaults to this moment."""
+        now = timezone.now() if now is None else now
+        return self.filter(status=Article.Status.PUBLISHED, published_at__lte=now)
+
+    def related_to(self, article_id, tag_ids, limit=3):
+        """The published articles sharing the most of these tags with an article, newest first
+        among equals — the article page's "Related explainers".
+
+        The query is the ORM's, built on published(), but compiled once per number of tags with
+        stand-in values and then run with the real ones: compiling it took 0.8 ms of a 3 ms
+        uncached article page, running it 0.1 ms (bench/serve.py measures the page).
+        """
+        if not tag_ids:
+            return []
+        sql, slots = compiled_related(self.db, len(tag_ids), limit)
+        field = Article._meta.get_field("published_at")
+        values = {
+            "now": field.get_db_prep_value(timezone.now(), connections[self.db]),
+            "article": article_id,
+            **{("tag", n): tag_id for n, tag_id in enumerate(tag_ids)},
+        }
+        params = [values[slot] if slot is not CONSTANT else value for slot, value in slots]
+        return list(Article.objects.using(self.db).raw(sql, params))
 
     def scheduled(self):
         """Published by an editor, waiting for their date: what published() will show next."""
@@ -136,6 +160,39 @@ class ArticleQuerySet(models.QuerySet):
             models.Prefetch("quotes", queryset=Quote.objects.select_related("speaker", "source")),
             "notes",
         )
+
+
+CONSTANT = object()
+STAND_IN_TIME = datetime.datetime(1901, 2, 3, 4, 5, 6, 789, tzinfo=datetime.UTC)
+STAND_IN_ID = -7_654_321
+
+
+@lru_cache(maxsize=64)
+def compiled_related(alias, tag_count, limit):
+    """(sql, slots) of ArticleQuerySet.related_to for this many tags: each slot says which
+    stand-in a parameter was ("now", "article", ("tag", n)), or CONSTANT with its value."""
+    tags = [STAND_IN_ID - 1 - n for n in range(tag_count)]
+    queryset = (
+        Article.objects.using(alias)
+        .published(now=STAND_IN_TIME)
+        .filter(tags__in=tags)
+        .exclude(pk=STAND_IN_ID)
+        .annotate(shared=models.Count("tags"))
+        .order_by("-shared", "-published_at", "-id")
+        .only("headline", "slug", "published_at")[:limit]
+    )
+    sql, params = queryset.query.get_compiler(alias).as_sql()
+    connection = connections[alias]
+    stand_ins = {
+        Article._meta.get_field("published_at").get_db_prep_value(STAND_IN_TIME, connection): "now",
+        STAND_IN_ID: "article",
+        **{tag: ("tag", n) for n, tag in enumerate(tags)},
+    }
+    slots = [(stand_ins.get(param, CONSTANT), param) for param in params]
+    found = {slot for slot, _ in slots if slot is not CONSTANT}
+    if len(found) != 2 + tag_count:
+        raise ImproperlyConfigured("The related-articles query no longer has its parameters.")
+    return sql, slots
 
 
 @reversion.register(follow=("sections", "quotes", "bylines", "notes"))

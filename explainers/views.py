@@ -3,7 +3,7 @@ from collections import defaultdict
 
 from django.conf import settings
 from django.core.paginator import InvalidPage, Paginator
-from django.db.models import Count, F, Q
+from django.db.models import F, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -114,21 +114,6 @@ def preview_banner(article):
     return f"{article.get_status_display()} — not public"
 
 
-def related_explainers(article, tag_ids, limit=3):
-    """Published explainers sharing the most of these tags with the article, newest first among
-    equals."""
-    if not tag_ids:
-        return []
-    return list(
-        Article.objects.published()
-        .filter(tags__in=tag_ids)
-        .exclude(pk=article.pk)
-        .annotate(shared=Count("tags"))
-        .order_by("-shared", "-published_at", "-id")
-        .only("headline", "slug", "published_at")[:limit]
-    )
-
-
 def social_image(request, photo):
     """The link-preview image (1200 × 630) with an absolute URL, or None."""
     if photo is None:
@@ -154,7 +139,7 @@ def render_article(request, article, banner=None, document=None):
         "page_url": page_url,
         "canonical_url": article.original_url or page_url,
         "last_updated": last_updated,
-        "related": related_explainers(article, [tag["id"] for tag in document.tags]),
+        "related": Article.objects.related_to(article.pk, [tag["id"] for tag in document.tags]),
         "banner": banner,
         "social_image": social_image(request, article.hero_photo),
         "json_ld": article_json_ld(request, article, document, page_url, last_updated),

@@ -133,7 +133,7 @@ if REDIS_URL:
 else:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "BACKEND": "newsroom.cache.LocalMemoryCache",
             "TIMEOUT": 24 * 60 * 60,
             "OPTIONS": {"MAX_ENTRIES": 5000},
         }

