@@ -70,6 +70,21 @@ from .views import render_article
 RICH_TEXT = {RichTextField: {"widget": AdminProseEditorWidget(preset="newsroom")}}
 
 
+def action_page(model_admin, request, title, template, form, **context):
+    """The page a list action shows to ask for more (a time, a name) before it acts; it posts
+    the chosen rows back to the action with "apply"."""
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": title,
+        "opts": model_admin.model._meta,
+        "form": form,
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "media": model_admin.media + form.media,
+        **context,
+    }
+    return TemplateResponse(request, template, context)
+
+
 class SharedRecordAdmin(admin.ModelAdmin):
     """A record shown on many articles (an author, speaker, source, photo or tag). Anyone with
     the model permission adds one; changing, merging or deleting one that a published or a
@@ -154,15 +169,9 @@ class TagAdmin(SharedRecordAdmin):
                 request, f"Merged {len(tags)} tag(s) into “{target.name}”.", messages.SUCCESS
             )
             return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Merge tags",
-            "opts": self.model._meta,
-            "form": form,
-            "tags": tags,
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "admin/taggit/tag/merge.html", context)
+        return action_page(
+            self, request, "Merge tags", "admin/taggit/tag/merge.html", form, tags=tags
+        )
 
 
 # Inlines. Each part of an article may be changed only by someone who may change the article.
@@ -575,16 +584,8 @@ class ArticleAdmin(SortableAdminBase, VersionAdmin):
             when = form.cleaned_data["publish_at"]
             self.apply(request, queryset, workflow.schedule, "Scheduled {} article(s).", when)
             return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Schedule articles",
-            "opts": self.model._meta,
-            "form": form,
-            "articles": queryset,
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "media": self.media + form.media,
-        }
-        return TemplateResponse(request, "admin/explainers/article/schedule.html", context)
+        template = "admin/explainers/article/schedule.html"
+        return action_page(self, request, "Schedule articles", template, form, articles=queryset)
 
     @admin.action(description="Unpublish (take down)", permissions=["publish"])
     def unpublish(self, request, queryset):

@@ -143,3 +143,29 @@ def editor_client(client, editor):
 def reporter_client(client, reporter):
     client.force_login(reporter)
     return client
+
+
+@pytest.fixture
+def on_commit(django_capture_on_commit_callbacks):
+    """Run what a write does once its transaction commits (each test runs inside one)."""
+
+    def committed():
+        return django_capture_on_commit_callbacks(execute=True)
+
+    return committed
+
+
+@pytest.fixture
+def reader():
+    """An anonymous visitor, apart from the logged-in `client` of the staff fixtures."""
+    from django.test import Client
+
+    return Client()
+
+
+@pytest.fixture
+def story(db):
+    """A published explainer tagged "Belarus"."""
+    article = make_article(slug="story", headline="The story")
+    article.tags.add("Belarus")
+    return article

@@ -14,13 +14,14 @@ def change_url(article):
     return reverse("admin:explainers_article_change", args=[article.pk])
 
 
-def form_data(response):
-    """Every field of the admin form as the browser would send it, to be overridden by a test."""
-    form = BeautifulSoup(response.content, "html.parser").select_one("form#article_form")
+def form_data(response, selector="form#article_form"):
+    """Every field of an admin form (the article's by default) as the browser would send it, to
+    be overridden by a test."""
+    form = BeautifulSoup(response.content, "html.parser").select_one(selector)
     data = {}
     for field in form.select("input[name], textarea[name], select[name]"):
         name = field["name"]
-        if "__prefix__" in name or field.get("type") in ("submit", "file"):
+        if "__prefix__" in name or field.get("type") in ("submit", "file", "image"):
             continue
         if field.name == "textarea":
             data[name] = field.text.lstrip("\n")

@@ -6,7 +6,6 @@ import pytest
 from bs4 import BeautifulSoup
 from django.core.cache import cache
 from django.core.management import call_command
-from django.test import Client
 from reversion.models import Version
 from taggit.models import Tag
 
@@ -21,24 +20,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def page_cache_on(settings):
     settings.NEWSROOM_PAGE_CACHE = True
-
-
-@pytest.fixture
-def reader():
-    return Client()
-
-
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    """Run what a write does once its transaction commits (each test runs inside one)."""
-    return lambda: django_capture_on_commit_callbacks(execute=True)
-
-
-@pytest.fixture
-def story(db):
-    article = make_article(slug="story", headline="The story")
-    article.tags.add("Belarus")
-    return article
 
 
 def cached_read(reader, url):
@@ -60,11 +41,11 @@ def page(reader, url):
 
 
 def test_a_tag_renamed_in_the_admin_is_renamed_on_the_cached_article_page(
-    reader, editor_client, story, committed
+    reader, editor_client, story, on_commit
 ):
     cached_read(reader, story.get_absolute_url())
     tag = Tag.objects.get(name="Belarus")
-    with committed():
+    with on_commit():
         response = editor_client.post(
             f"/admin/taggit/tag/{tag.pk}/change/", {"name": "Belarus politics", "slug": "minsk"}
         )
@@ -74,11 +55,11 @@ def test_a_tag_renamed_in_the_admin_is_renamed_on_the_cached_article_page(
 
 
 def test_a_tag_deleted_in_the_admin_leaves_the_cached_article_page(
-    reader, editor_client, story, committed
+    reader, editor_client, story, on_commit
 ):
     cached_read(reader, story.get_absolute_url())
     tag = Tag.objects.get(name="Belarus")
-    with committed():
+    with on_commit():
         response = editor_client.post(f"/admin/taggit/tag/{tag.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302
     assert tag_names(reader, story.get_absolute_url()) == []
@@ -86,7 +67,7 @@ def test_a_tag_deleted_in_the_admin_leaves_the_cached_article_page(
 
 
 def test_tags_merged_in_the_admin_reach_the_cached_article_page(
-    reader, editor_client, story, committed
+    reader, editor_client, story, on_commit
 ):
     story.tags.add("Minsk")
     other = make_article(slug="other", headline="Another story")
@@ -94,7 +75,7 @@ def test_tags_merged_in_the_admin_reach_the_cached_article_page(
     cached_read(reader, story.get_absolute_url())
     cached_read(reader, other.get_absolute_url())
     ids = [str(pk) for pk in Tag.objects.values_list("pk", flat=True)]
-    with committed():
+    with on_commit():
         response = editor_client.post(
             "/admin/taggit/tag/",
             {"action": "merge_tags", "_selected_action": ids, "apply": "1", "name": "Belarus"},
@@ -106,10 +87,10 @@ def test_tags_merged_in_the_admin_reach_the_cached_article_page(
 
 
 def test_a_photo_credit_changed_in_the_admin_reaches_the_cached_article_page(
-    reader, editor_client, story, committed
+    reader, editor_client, story, on_commit
 ):
     photo = make_photo(credit="Reuters")
-    with committed():
+    with on_commit():
         story.hero_photo = photo
         story.save()
     cached_read(reader, story.get_absolute_url())
@@ -125,21 +106,21 @@ def test_a_photo_credit_changed_in_the_admin_reaches_the_cached_article_page(
         "focal_x": photo.focal_x,
         "focal_y": photo.focal_y,
     }
-    with committed():
+    with on_commit():
         response = editor_client.post(url, data)
     assert response.status_code == 302, response.content.decode()[:2000]
     assert "Pool photo via AP" in reader.get(story.get_absolute_url()).content.decode()
 
 
 def test_rebuild_renditions_leaves_no_cached_page_pointing_at_deleted_files(
-    reader, story, committed, media_root
+    reader, story, on_commit, media_root
 ):
     photo = make_photo()
-    with committed():
+    with on_commit():
         story.hero_photo = photo
         story.save()
     cached_read(reader, story.get_absolute_url())
-    with committed():
+    with on_commit():
         call_command("rebuild_renditions", verbosity=0)
     html = BeautifulSoup(reader.get(story.get_absolute_url()).content, "html.parser")
     images = [img["src"] for img in html.select("picture img")]
@@ -154,30 +135,30 @@ def test_rebuild_renditions_leaves_no_cached_page_pointing_at_deleted_files(
 
 
 def test_rebuild_documents_refreshes_cached_pages_after_a_write_around_the_orm(
-    reader, story, committed
+    reader, story, on_commit
 ):
     cached_read(reader, story.get_absolute_url())
     # A bulk update sends no signal: the article body template, or a migration, changed pages
     # without a save.
     Article.objects.filter(pk=story.pk).update(dek="Rewritten by a data migration.")
-    with committed():
+    with on_commit():
         call_command("rebuild_documents", verbosity=0)
     assert "Rewritten by a data migration." in reader.get(story.get_absolute_url()).content.decode()
 
 
 def test_restoring_a_revision_in_the_admin_reaches_the_cached_article_page(
-    reader, editor_client, story, committed
+    reader, editor_client, story, on_commit
 ):
-    with committed():
+    with on_commit():
         data = form_data(editor_client.get(change_url(story)))
         editor_client.post(change_url(story), {**data, "headline": "First headline"})
-    with committed():
+    with on_commit():
         data = form_data(editor_client.get(change_url(story)))
         editor_client.post(change_url(story), {**data, "headline": "Second headline"})
     cached_read(reader, story.get_absolute_url())
     first = Version.objects.get_for_object(story).last()
     revision_url = f"/admin/explainers/article/{story.pk}/history/{first.pk}/"
-    with committed():
+    with on_commit():
         data = form_data(editor_client.get(revision_url))
         response = editor_client.post(revision_url, data)
     assert response.status_code == 302
@@ -185,23 +166,23 @@ def test_restoring_a_revision_in_the_admin_reaches_the_cached_article_page(
     assert "First headline" in reader.get(story.get_absolute_url()).content.decode()
 
 
-def test_a_source_unlinked_from_its_side_leaves_the_cached_article_page(reader, story, committed):
+def test_a_source_unlinked_from_its_side_leaves_the_cached_article_page(reader, story, on_commit):
     source = Source.objects.create(name="Belta", kind=Source.Kind.AGENCY)
-    with committed():
+    with on_commit():
         story.lead_sources.add(source)
     assert "Belta" in cached_read(reader, story.get_absolute_url()).content.decode()
-    with committed():
+    with on_commit():
         source.lead_citations.clear()
     assert "Belta" not in reader.get(story.get_absolute_url()).content.decode()
 
 
 def test_a_new_slug_takes_the_article_off_its_old_address_and_onto_the_home_page(
-    reader, editor_client, story, committed
+    reader, editor_client, story, on_commit
 ):
     old_url = story.get_absolute_url()
     cached_read(reader, old_url)
     cached_read(reader, "/")
-    with committed():
+    with on_commit():
         data = form_data(editor_client.get(change_url(story)))
         editor_client.post(change_url(story), {**data, "slug": "renamed-story"})
     assert reader.get(old_url).status_code == 404
@@ -210,11 +191,11 @@ def test_a_new_slug_takes_the_article_off_its_old_address_and_onto_the_home_page
 
 
 def test_an_article_deleted_in_the_admin_leaves_every_cached_page(
-    reader, editor_client, story, committed
+    reader, editor_client, story, on_commit
 ):
     cached_read(reader, story.get_absolute_url())
     cached_read(reader, "/tags/belarus/")
-    with committed():
+    with on_commit():
         response = editor_client.post(
             f"/admin/explainers/article/{story.pk}/delete/", {"post": "yes"}
         )
@@ -224,7 +205,7 @@ def test_an_article_deleted_in_the_admin_leaves_every_cached_page(
 
 
 def test_the_pipeline_rebuilds_documents_before_invalidating_pages_and_then_tells_listeners(
-    story, committed
+    story, on_commit
 ):
     seen = []
 
@@ -237,7 +218,7 @@ def test_the_pipeline_rebuilds_documents_before_invalidating_pages_and_then_tell
     token = pagecache.tokens([f"article:{story.slug}"])[key]
     changes.pages_changed.connect(listener)
     try:
-        with committed():
+        with on_commit():
             story.dek = "Changed dek"
             story.save()
     finally:
@@ -246,7 +227,7 @@ def test_the_pipeline_rebuilds_documents_before_invalidating_pages_and_then_tell
     assert cache.get(key) != token
 
 
-def test_forty_part_writes_in_one_transaction_rebuild_the_article_once(story, committed):
+def test_forty_part_writes_in_one_transaction_rebuild_the_article_once(story, on_commit):
     rebuilt = []
 
     def listener(sender, article_ids, **kwargs):
@@ -254,7 +235,7 @@ def test_forty_part_writes_in_one_transaction_rebuild_the_article_once(story, co
 
     changes.pages_changed.connect(listener)
     try:
-        with committed():
+        with on_commit():
             for section in story.sections.all():
                 for n in range(20):
                     section.answer = f"<p>Answer {n}.</p>"

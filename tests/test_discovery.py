@@ -113,9 +113,7 @@ def test_a_scheduled_explainer_becomes_related_when_its_time_comes(client, monke
     assert [a.headline for a in Article.objects.related_to(main.pk, list_tag_ids(main))] == []
     later = timezone.now() + datetime.timedelta(days=2)
     monkeypatch.setattr(timezone, "now", lambda: later)
-    assert [a.headline for a in Article.objects.related_to(main.pk, list_tag_ids(main))] == [
-        "Soon"
-    ]
+    assert [a.headline for a in Article.objects.related_to(main.pk, list_tag_ids(main))] == ["Soon"]
 
 
 def list_tag_ids(article):

@@ -219,27 +219,6 @@ def change_form_data(article, user):
     return data
 
 
-def page_form(response, selector="#content-main form"):
-    """The fields of any admin form, as a browser would send them (see test_admin.form_data)."""
-    form = BeautifulSoup(response.content, "html.parser").select_one(selector)
-    data = {}
-    for field in form.select("input[name], textarea[name], select[name]"):
-        name = field["name"]
-        if "__prefix__" in name or field.get("type") in ("submit", "file", "image"):
-            continue
-        if field.name == "textarea":
-            data[name] = field.text.lstrip("\n")
-        elif field.name == "select":
-            chosen = [o["value"] for o in field.select("option[selected]")]
-            data[name] = chosen if field.has_attr("multiple") else (chosen or [""])[0]
-        elif field.get("type") == "checkbox":
-            if field.has_attr("checked"):
-                data[name] = field.get("value", "on")
-        else:
-            data[name] = field.get("value", "")
-    return data
-
-
 every_state = pytest.mark.parametrize("state", STATES)
 every_role = pytest.mark.parametrize("role", ROLES)
 
@@ -740,7 +719,7 @@ def test_a_shared_record_is_changed_only_by_those_who_may(shared, role, model, u
     client, record, chief = shared(role, model, use)
     field = RECORDS[model][2]
     url = record_url(model, record, "change")
-    data = page_form(chief.get(url))
+    data = form_data(chief.get(url), "#content-main form")
     data[field] = "Renamed by a forged post"
     response = client.post(url, data)
     changed = getattr(model.objects.get(pk=record.pk), field) == "Renamed by a forged post"

@@ -33,31 +33,6 @@ def headline_on(client, url):
     return [a.text for a in html.select(".card-headline a")] or [html.h1.text]
 
 
-@pytest.fixture
-def on_commit(django_capture_on_commit_callbacks):
-    """Run what a save does once its transaction commits (tests run inside one)."""
-
-    def saved():
-        return django_capture_on_commit_callbacks(execute=True)
-
-    return saved
-
-
-@pytest.fixture
-def reader():
-    """An anonymous visitor, apart from the logged-in `client` of the staff fixtures."""
-    from django.test import Client
-
-    return Client()
-
-
-@pytest.fixture
-def story(db):
-    article = make_article(slug="story", headline="The story")
-    article.tags.add("Belarus")
-    return article
-
-
 # The page cache.
 
 
