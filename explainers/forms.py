@@ -25,6 +25,7 @@ from .models import (
     Article,
     QuestionSection,
     ShareLink,
+    anchor_for,
     answer_link_problems,
     article_problems,
     link_problems,
@@ -77,6 +78,7 @@ class SectionFormSet(ArticleChildFormSet):
         # left at 0 are placed rather than reported as duplicates.
         if not any(self.errors):
             self.place_new_questions()
+            self.make_missing_anchors()
         super().clean()
         if any(self.errors) or not self.publishing():
             return
@@ -103,6 +105,33 @@ class SectionFormSet(ArticleChildFormSet):
                 f"Two questions have the same position ({', '.join(map(str, duplicates))}); "
                 "give each question its own number."
             )
+
+    def make_missing_anchors(self):
+        """Questions whose anchor was left empty get one made from their words, unlike every
+        other anchor of the article (on the page or saved), before the uniqueness check would
+        count two empty anchors as the same. An anchor typed twice is named on its own field."""
+        live = self.live_forms()
+        typed = [f.cleaned_data.get("anchor") for f in live if f.cleaned_data.get("anchor")]
+        for form in live:
+            anchor = form.cleaned_data.get("anchor")
+            if anchor and typed.count(anchor) > 1:
+                form.add_error(
+                    "anchor", f"Another question of this article has the anchor “{anchor}”."
+                )
+        taken = set(typed)
+        if self.instance.pk:
+            kept = {f.instance.pk for f in live if f.instance.pk}
+            gone = [f.instance.pk for f in self.initial_forms if f.instance.pk not in kept]
+            taken |= set(
+                QuestionSection.objects.filter(article=self.instance)
+                .exclude(pk__in=[*kept, *gone])
+                .values_list("anchor", flat=True)
+            )
+        for form in live:
+            if not form.cleaned_data.get("anchor"):
+                anchor = anchor_for(form.cleaned_data.get("question", ""), taken)
+                form.cleaned_data["anchor"] = form.instance.anchor = anchor
+                taken.add(anchor)
 
     def save_existing_objects(self, commit=True):
         if commit:

@@ -480,18 +480,23 @@ class QuestionSection(models.Model):
         return f"{self.article.get_absolute_url()}#{self.anchor}"
 
     def unique_anchor(self):
-        base = slugify(self.question, allow_unicode=True)[:70].strip("-") or "question"
-        if base in RESERVED_ANCHORS:
-            base = f"{base}-question"
         taken = set(
             QuestionSection.objects.filter(article_id=self.article_id)
             .exclude(pk=self.pk)
             .values_list("anchor", flat=True)
         )
-        anchor, n = base, 2
-        while anchor in taken:
-            anchor, n = f"{base}-{n}", n + 1
-        return anchor
+        return anchor_for(self.question, taken)
+
+
+def anchor_for(question, taken):
+    """A question's anchor made from its words, unlike any in `taken` and any id the page uses."""
+    base = slugify(question, allow_unicode=True)[:70].strip("-") or "question"
+    if base in RESERVED_ANCHORS:
+        base = f"{base}-question"
+    anchor, n = base, 2
+    while anchor in taken:
+        anchor, n = f"{base}-{n}", n + 1
+    return anchor
 
 
 @reversion.register()

@@ -256,3 +256,44 @@ def test_people_without_permission_cannot_open_the_article_admin(client, django_
     client.force_login(user)
     assert client.get(ADD_URL).status_code == 403
     assert QuestionSection.objects.count() == 0
+
+
+def new_questions(data, *questions, start=0):
+    """Fill the section forms from `start` with these questions, anchors left empty."""
+    for n, question in enumerate(questions, start=start):
+        data[f"sections-{n}-question"] = question
+        data[f"sections-{n}-answer"] = f"<p>An answer to {question}</p>"
+        data[f"sections-{n}-anchor"] = ""
+        data[f"sections-{n}-position"] = "0"
+    data["sections-TOTAL_FORMS"] = str(start + len(questions))
+    return data
+
+
+def test_a_new_article_with_several_questions_saves_with_anchors_made_for_it(editor_client):
+    data = form_data(editor_client.get(ADD_URL))
+    data.update({"headline": "Union State", "slug": "union-state", "status": "draft"})
+    new_questions(data, "What is it?", "Why now?", "What is it?")
+    response = editor_client.post(ADD_URL, data, follow=True)
+    assert errors(response) == []
+    anchors = list(Article.objects.get().sections.values_list("anchor", flat=True))
+    assert anchors == ["what-is-it", "why-now", "what-is-it-2"]
+
+
+def test_two_new_questions_added_to_a_draft_in_one_save_get_their_own_anchors(editor_client):
+    article = make_article(sections=1, status="draft")
+    data = form_data(editor_client.get(change_url(article)))
+    new_questions(data, "Question number 1?", "Who pays?", start=1)
+    response = editor_client.post(change_url(article), data, follow=True)
+    assert errors(response) == []
+    anchors = list(article.sections.values_list("anchor", flat=True))
+    assert anchors == ["question-number-1", "question-number-1-2", "who-pays"]
+
+
+def test_an_anchor_typed_twice_is_named_on_its_field(editor_client):
+    data = form_data(editor_client.get(ADD_URL))
+    data.update({"headline": "Union State", "slug": "union-state", "status": "draft"})
+    new_questions(data, "What is it?", "Why now?")
+    data["sections-0-anchor"] = data["sections-1-anchor"] = "treaty"
+    response = editor_client.post(ADD_URL, data)
+    assert "Another question of this article has the anchor “treaty”." in errors(response)
+    assert not Article.objects.exists()
