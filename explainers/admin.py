@@ -270,8 +270,8 @@ class ShareLinkInline(admin.TabularInline):
         state = "active" if share_link.is_active() else "not working"
         return format_html(
             '<a href="{}" target="_blank" rel="noopener">{}</a> ({})',
-            share_link.get_absolute_url(),
-            share_link.get_absolute_url(),
+            share_link.share_url(),
+            share_link.share_url(),
             state,
         )
 
@@ -771,8 +771,15 @@ class ArticleAdmin(SortableAdminBase, VersionAdmin):
         return super().history_view(request, object_id, context)
 
     def changelist_view(self, request, extra_context=None):
-        context = {"can_recover": workflow.can_recover(request.user), **(extra_context or {})}
-        return super().changelist_view(request, context)
+        context = {
+            "can_recover": workflow.can_recover(request.user),
+            "has_change_permission": self.has_change_permission(request),
+            **(extra_context or {}),
+        }
+        # Not VersionAdmin's: it wraps the whole list in one revision, so a bulk action would
+        # put every article it touched into a single revision, and restoring one would revert
+        # them all. Each workflow transition records its own revision.
+        return super(VersionAdmin, self).changelist_view(request, context)
 
 
 @admin.register(ShareLink)

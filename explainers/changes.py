@@ -96,9 +96,13 @@ def refresh(article_ids, groups=()):
     ids, groups = set(article_ids), set(groups)
     if not (ids or groups):
         return
-    document.rebuild(ids)
-    groups |= article_groups(ids)
-    pagecache.bump(groups)
+    try:
+        document.rebuild(ids)
+    finally:
+        # Even if a rebuild fails, no cached page may outlive the change: readers rebuild
+        # missing documents themselves.
+        groups |= article_groups(ids)
+        pagecache.bump(groups)
     pages_changed.send(sender=None, article_ids=ids, groups=groups)
 
 

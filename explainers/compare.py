@@ -36,7 +36,12 @@ def version_lines(version):
     """A revision of an article as lines of text, for a side-by-side comparison."""
     parts = {}
     for item in version.revision.version_set.select_related("content_type"):
-        parts.setdefault(item.content_type.model, []).append(item.field_dict)
+        fields = item.field_dict
+        # Only this article and its own parts (an old revision may hold other articles too).
+        if str(fields.get("article_id", fields.get("id"))) == version.object_id or (
+            item.content_type.model != "article" and fields.get("article_id") is None
+        ):
+            parts.setdefault(item.content_type.model, []).append(fields)
     article = next((f for f in parts.get("article", []) if str(f["id"]) == version.object_id), {})
     speakers = dict(Speaker.objects.values_list("pk", "name"))
     sources = dict(Source.objects.values_list("pk", "name"))

@@ -9,6 +9,7 @@ from functools import lru_cache
 
 import reversion
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core import signing
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.validators import URLValidator
@@ -120,7 +121,10 @@ class ArticleQuerySet(models.QuerySet):
         """
         if not tag_ids:
             return []
-        sql, slots = compiled_related(self.db, len(tag_ids), limit)
+        # The tagging join names the article content type as a constant: part of the cache key,
+        # so a database whose content types were made afresh (a flush) gets its own query.
+        content_type = ContentType.objects.db_manager(self.db).get_for_model(Article).pk
+        sql, slots = compiled_related(self.db, len(tag_ids), limit, content_type)
         field = Article._meta.get_field("published_at")
         values = {
             "now": field.get_db_prep_value(timezone.now(), connections[self.db]),
@@ -168,7 +172,7 @@ STAND_IN_ID = -7_654_321
 
 
 @lru_cache(maxsize=64)
-def compiled_related(alias, tag_count, limit):
+def compiled_related(alias, tag_count, limit, content_type):
     """(sql, slots) of ArticleQuerySet.related_to for this many tags: each slot says which
     stand-in a parameter was ("now", "article", ("tag", n)), or CONSTANT with its value."""
     tags = [STAND_IN_ID - 1 - n for n in range(tag_count)]
@@ -615,7 +619,9 @@ class ShareLink(models.Model):
     def __str__(self):
         return f"Share link for “{self.article}”"
 
-    def get_absolute_url(self):
+    def share_url(self):
+        """The link to hand out. Deliberately not get_absolute_url(): the admin's "view on site"
+        shortcut would redirect any staff member to a live token."""
         token = signing.Signer(salt=SHARE_SALT).sign(str(self.pk))
         return reverse("explainers:shared", kwargs={"token": token})
 

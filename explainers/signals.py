@@ -97,6 +97,32 @@ m2m_changed.connect(
 )
 
 
+@receiver(m2m_changed, sender=Article.authors.through)
+def authors_changed(sender, instance, action, reverse, pk_set, **kwargs):
+    """article.authors.add() and author.articles.add() write Byline rows in bulk, without the
+    rows' own signals."""
+    if not action.startswith("post_"):
+        if action == "pre_clear" and reverse:
+            instance._newsroom_cleared = set(instance.articles.values_list("pk", flat=True))
+        return
+    if not reverse:
+        changes.articles_changed([instance.pk])
+        changes.before_groups(
+            {
+                f"author:{slug}"
+                for slug in Author.objects.filter(pk__in=pk_set or ()).values_list(
+                    "slug", flat=True
+                )
+            }
+        )
+    elif action == "post_clear":
+        changes.articles_changed(getattr(instance, "_newsroom_cleared", ()))
+    else:
+        changes.articles_changed(pk_set or ())
+    if reverse:
+        changes.before_groups({f"author:{instance.slug}"})
+
+
 def tags_an_article(item):
     return item.content_type_id == ContentType.objects.get_for_model(Article).pk
 
@@ -132,10 +158,11 @@ def photo_saved(sender, instance, created=False, **kwargs):
 SHOWN_BY = {
     Author: lambda records: Q(authors__in=records),
     Speaker: lambda records: Q(quotes__speaker__in=records),
+    # One subquery per way an article cites a source: joining all three multiplies the rows.
     Source: lambda records: (
-        Q(lead_sources__in=records)
-        | Q(sections__sources__in=records)
-        | Q(quotes__source__in=records)
+        Q(pk__in=Article.lead_sources.through.objects.filter(source__in=records).values("article"))
+        | Q(pk__in=QuestionSection.objects.filter(sources__in=records).values("article"))
+        | Q(pk__in=Quote.objects.filter(source__in=records).values("article"))
     ),
     Tag: lambda records: Q(tags__in=records),
     Photo: lambda records: Q(hero_photo__in=records),

@@ -161,9 +161,21 @@ def can_restore(user, article, version):
     a revision in any other state would publish, submit or take down the article."""
     if article is None or not can_edit(user, article):
         return False
+    if holds_other_articles(version):
+        # Restoring reverts a whole revision: one that also holds other articles (made by a
+        # bulk action before each article had its own) would revert them too.
+        return False
     if is_editor(user):
         return True
     return version.field_dict.get("status") == Status.DRAFT
+
+
+def holds_other_articles(version):
+    return (
+        version.revision.version_set.filter(content_type_id=version.content_type_id)
+        .exclude(object_id=version.object_id)
+        .exists()
+    )
 
 
 def kept_on_restore(user):
@@ -207,13 +219,6 @@ def can_change_shared(user, record, action="change"):
     if showing.filter(Q(status=Status.PUBLISHED) | Q(status=Status.UNPUBLISHED)).exists():
         return False
     return not showing.exclude(pk__in=own_articles(user)).exists()
-
-
-def shared_queryset(user, queryset):
-    """The records of `queryset` this user may change (for the change lists' bulk actions)."""
-    if is_editor(user):
-        return queryset
-    return queryset.filter(pk__in=[r.pk for r in queryset if can_change_shared(user, r)])
 
 
 # Transitions.

@@ -243,3 +243,29 @@ def test_forty_part_writes_in_one_transaction_rebuild_the_article_once(story, on
     finally:
         changes.pages_changed.disconnect(listener)
     assert rebuilt == [{story.pk}]
+
+
+def test_a_failed_rebuild_still_leaves_no_stale_page(reader, story, on_commit, monkeypatch):
+    from explainers import document
+
+    cached_read(reader, story.get_absolute_url())
+
+    def broken(article_ids):
+        raise RuntimeError("the template is broken")
+
+    monkeypatch.setattr(document, "rebuild", broken)
+    with pytest.raises(RuntimeError), on_commit():
+        story.headline = "The story, corrected"
+        story.save()
+    monkeypatch.undo()
+    assert "The story, corrected" in reader.get(story.get_absolute_url()).content.decode()
+
+
+def test_authors_added_in_bulk_reach_the_cached_article_page(reader, story, on_commit):
+    from explainers.models import Author
+
+    cached_read(reader, story.get_absolute_url())
+    author = Author.objects.create(name="Anna Petrova", slug="anna-petrova")
+    with on_commit():
+        story.authors.add(author)
+    assert "Anna Petrova" in reader.get(story.get_absolute_url()).content.decode()

@@ -836,3 +836,69 @@ def test_a_reporters_history_offers_restoring_only_while_the_draft_is_theirs(mat
     assert linked == (state == "draft")
     if state == "review":
         assert "an editor's decision" in page.content.decode()
+
+
+# Django's "view on site" shortcut (/admin/r/<content type>/<id>/).
+
+
+def view_on_site(obj):
+    from django.contrib.contenttypes.models import ContentType
+
+    return f"/admin/r/{ContentType.objects.get_for_model(obj).pk}/{obj.pk}/"
+
+
+@pytest.mark.parametrize("what", ["article", "question", "quote"])
+def test_view_on_site_does_not_tell_a_reporter_where_a_colleagues_draft_is(matrix, what):
+    client, article = matrix("reporter-colleague", "scheduled")
+    obj = {"article": article, "question": article.sections.first(), "quote": Quote.objects.first()}
+    response = client.get(view_on_site(obj[what]))
+    assert response.status_code == 404
+    assert article.slug not in response.get("Location", "")
+
+
+def test_view_on_site_still_takes_a_reporter_to_their_own_draft(matrix):
+    client, article = matrix("reporter-own", "draft")
+    response = client.get(view_on_site(article.sections.first()))
+    assert response.status_code == 302
+
+
+def test_view_on_site_never_hands_out_a_share_links_token(matrix):
+    from explainers.models import ShareLink
+
+    client, article = matrix("reporter-colleague", "draft")
+    link = ShareLink.objects.create(
+        article=article, expires_at=timezone.now() + datetime.timedelta(days=1)
+    )
+    response = client.get(view_on_site(link))
+    assert "/shared/" not in response.get("Location", "")
+
+
+# Revisions: one per article, even from a bulk action.
+
+
+def test_a_bulk_action_records_one_revision_per_article(matrix, desk, editor):
+    _, mine = matrix("reporter-own", "review")
+    theirs = make_article(slug="other-story", headline="Other story", status="review")
+    desk.post(
+        reverse("admin:explainers_article_changelist"),
+        {"action": "send_back_to_draft", "_selected_action": [mine.pk, theirs.pk]},
+    )
+    for article in (mine, theirs):
+        version = Version.objects.get_for_object(article).get()
+        others = version.revision.version_set.filter(content_type_id=version.content_type_id)
+        assert list(others.values_list("object_id", flat=True)) == [str(article.pk)]
+
+
+def test_a_revision_holding_two_articles_is_not_restored(matrix, desk):
+    client, mine = matrix("reporter-own", "draft")
+    theirs = make_article(slug="other-story", headline="Other story", status="draft")
+    with reversion.create_revision():
+        mine.save()
+        theirs.save()
+    version = Version.objects.get_for_object(mine).get()
+    theirs.headline = "Other story, rewritten"
+    theirs.save()
+    response = client.post(revision_url(mine, version), form_data(client.get(change_url(mine))))
+    assert response.status_code == 403
+    theirs.refresh_from_db()
+    assert theirs.headline == "Other story, rewritten"

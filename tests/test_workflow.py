@@ -512,7 +512,7 @@ def test_an_editor_creates_a_share_link_from_the_article_page(editor_client, edi
 def test_a_share_link_shows_the_draft_read_only_without_a_login(client, editor):
     article = make_article(status="draft")
     link = make_link(article, editor)
-    response = client.get(link.get_absolute_url())
+    response = client.get(link.share_url())
     assert response.status_code == 200
     html = BeautifulSoup(response.content, "html.parser")
     assert html.h1.text == article.headline
@@ -527,16 +527,16 @@ def test_an_expired_revoked_or_forged_share_link_stops_working(client, editor):
     expired = make_link(article, editor, expires_at=NOW() - datetime.timedelta(minutes=1))
     revoked = make_link(article, editor, revoked=True)
     live = make_link(article, editor)
-    for url in (expired.get_absolute_url(), revoked.get_absolute_url()):
+    for url in (expired.share_url(), revoked.share_url()):
         response = client.get(url)
         assert response.status_code == 404
         assert "does not work" in response.content.decode()
-    forged = live.get_absolute_url().replace(f"/{live.pk}:", f"/{expired.pk + 1000}:")
+    forged = live.share_url().replace(f"/{live.pk}:", f"/{expired.pk + 1000}:")
     assert client.get(forged).status_code == 404
     assert client.get("/shared/not-a-token/").status_code == 404
     live.revoked = True
     live.save()
-    assert client.get(live.get_absolute_url()).status_code == 404
+    assert client.get(live.share_url()).status_code == 404
 
 
 # The whole matrix: every role against every action, done as a forged POST where it is refused.
