@@ -235,6 +235,26 @@ def save_and_continue(page):
     assert page.get_by_text("was changed successfully").is_visible()
 
 
+def select_first_word(page, prose, word):
+    """Select the first word of a rich-text field with the keyboard, waiting for the selection
+    itself rather than for time: the editor may still move the caret just after it is focused
+    (on a loaded machine, long after), so the keys are pressed again until the word is chosen."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for _ in range(5):
+        prose.focus()  # focused rather than clicked: a click sets the selection a moment later
+        page.keyboard.press("Control+Home")
+        page.keyboard.press("Control+Shift+ArrowRight")
+        try:
+            page.wait_for_function(
+                "word => window.getSelection().toString().trim() === word", arg=word, timeout=3000
+            )
+            return
+        except PlaywrightTimeout:
+            continue
+    raise AssertionError(f"the editor never selected “{word}”")
+
+
 def test_a_reporter_imports_the_reference_article_reorders_it_and_bolds_a_word(
     transactional_db, live_server, reporter, page, reference_text
 ):
@@ -266,10 +286,7 @@ def test_a_reporter_imports_the_reference_article_reorders_it_and_bolds_a_word(
     # Bold the first word of what is now the first answer, with the editor's toolbar.
     word = html_to_text(second.answer).split()[0]
     editor = questions.nth(0).locator(".prose-editor")
-    # Focused rather than clicked: after a click the editor sets its selection a moment later.
-    editor.locator(".ProseMirror").focus()
-    page.keyboard.press("Control+Home")
-    page.keyboard.press("Control+Shift+ArrowRight")
+    select_first_word(page, editor.locator(".ProseMirror"), word)
     editor.get_by_role("button", name="bold").click()
     assert editor.locator(".ProseMirror strong").first.inner_text().strip() == word
 
