@@ -108,15 +108,21 @@ def content_json_ld(article, sections, lead_quotes, notes, sources):
 
 def absolute_urls(request, data):
     """A copy of JSON-LD data with every site-relative "url" made absolute for this request."""
+    # The site's root once, not build_absolute_uri() for each of a page's dozens of URLs: the
+    # stored ones are reverse()d paths, already quoted.
+    return with_base(request.build_absolute_uri("/")[:-1], data)
+
+
+def with_base(base, data):
     if isinstance(data, dict):
         return {
-            key: request.build_absolute_uri(value)
+            key: base + value
             if key == "url" and isinstance(value, str) and value.startswith("/")
-            else absolute_urls(request, value)
+            else with_base(base, value)
             for key, value in data.items()
         }
     if isinstance(data, list):
-        return [absolute_urls(request, item) for item in data]
+        return [with_base(base, item) for item in data]
     return data
 
 
