@@ -37,12 +37,11 @@ def version_lines(version):
     parts = {}
     for item in version.revision.version_set.select_related("content_type"):
         fields = item.field_dict
-        # Only this article and its own parts (an old revision may hold other articles too).
-        if str(fields.get("article_id", fields.get("id"))) == version.object_id or (
-            item.content_type.model != "article" and fields.get("article_id") is None
-        ):
+        # Only this article and its own parts (an old revision may hold other articles too):
+        # a part names its article, the article is itself.
+        if str(fields.get("article_id", fields.get("id"))) == version.object_id:
             parts.setdefault(item.content_type.model, []).append(fields)
-    article = next((f for f in parts.get("article", []) if str(f["id"]) == version.object_id), {})
+    article = (parts.get("article") or [{}])[0]
     speakers = dict(Speaker.objects.values_list("pk", "name"))
     sources = dict(Source.objects.values_list("pk", "name"))
     lines = [
