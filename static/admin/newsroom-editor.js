@@ -22,7 +22,9 @@ import {
   OrderedList,
   Paragraph,
   Text,
+  gettext,
   initializeEditors,
+  updateAttrsDialog,
 } from "django-prose-editor/editor";
 
 const SELECTOR = "[data-django-prose-editor-newsroom]";
@@ -91,6 +93,92 @@ function cleanPastedHTML(html) {
   return doc.body.innerHTML;
 }
 
+// Link addresses, with the rules and patterns of explainers/richtext.py (link_address and
+// address_problem), so that the dialog refuses what the server would refuse. An address typed
+// without a scheme ("www.example.org/page", "//example.org/x") gets https://; a link may go to a
+// web page, an e-mail address or another question of the explainer ("#why-now"). "" and "#" are
+// a link still waiting for its address, which a draft may hold.
+const NO_SCHEME_HOST = /^(?:[\p{L}\p{N}_-]+\.)+\p{L}{2,}(?::\d+)?(?:[/?#]\S*)?$/u;
+const SCHEME = /^[a-z][a-z0-9+.-]*:/i;
+const GOOD_ADDRESS = /^(?:https?:\/\/[^\s/?#]+(?:[/?#]\S*)?|mailto:\S+|#[^\s#]+)$/i;
+
+function linkAddress(href) {
+  const address = (href || "").trim();
+  if (address.startsWith("//")) return `https:${address}`;
+  if (!SCHEME.test(address) && NO_SCHEME_HOST.test(address)) return `https://${address}`;
+  return address;
+}
+
+function addressProblem(address) {
+  if (address === "" || address === "#" || GOOD_ADDRESS.test(address)) return "";
+  return (
+    `“${address}” is not a web address: use one starting with https://, http:// or mailto:, ` +
+    "or # and the anchor of a question of this explainer."
+  );
+}
+
+// django-prose-editor's link dialog, with the address checked as it is typed: a refused one
+// keeps the dialog open, its reason shown under the field (and announced) when Update is
+// pressed. An emptied address removes the link.
+function linkDialog(editor, attrs) {
+  const asked = updateAttrsDialog(
+    {
+      href: { type: "string", title: gettext("URL") },
+      title: { type: "string", title: gettext("Title") },
+    },
+    { title: gettext("Edit Link") },
+  )(editor, { href: attrs.href || "", title: attrs.title || "" });
+  // The dialog is in the page as soon as it is asked for: the newest one is this one.
+  const dialog = [...editor.view.dom.parentElement.querySelectorAll(".prose-editor-dialog")].pop();
+  const input = dialog.querySelector('input[name="href"]');
+  const message = document.createElement("p");
+  message.id = `${input.id}-problem`;
+  message.className = "newsroom-link-problem";
+  message.setAttribute("role", "alert");
+  input.after(message);
+  input.setAttribute("aria-describedby", message.id);
+  const check = () => {
+    const problem = addressProblem(linkAddress(input.value));
+    input.setCustomValidity(problem);
+    if (!problem || message.textContent) message.textContent = problem;
+  };
+  input.addEventListener("input", check);
+  input.addEventListener("invalid", () => {
+    message.textContent = input.validationMessage;
+  });
+  check();
+  return asked;
+}
+
+const NewsroomLink = Link.extend({
+  addCommands() {
+    return {
+      ...this.parent?.(),
+      addLink:
+        () =>
+        ({ editor }) => {
+          if (editor.state.selection.empty && !editor.isActive(this.name)) return false;
+          linkDialog(editor, editor.getAttributes(this.name)).then((attrs) => {
+            if (!attrs) return;
+            const href = linkAddress(attrs.href);
+            const chain = editor.chain().focus();
+            if (!href) {
+              chain.extendMarkRange(this.name).unsetLink().run();
+            } else if (editor.isActive(this.name)) {
+              chain
+                .extendMarkRange(this.name)
+                .updateAttributes(this.name, { href, title: attrs.title || null })
+                .run();
+            } else {
+              chain.setMark(this.name, { href, title: attrs.title || null }).run();
+            }
+          });
+          return true;
+        },
+    };
+  },
+});
+
 // django-prose-editor's createTextareaEditor, which takes no editor options: written out here to
 // turn off the injected <style> and to add the paste clean-up and the accessible name.
 function createEditor(textarea) {
@@ -121,7 +209,14 @@ function createEditor(textarea) {
       Bold,
       Italic,
       // No "open in new window" or list numbering options: the server keeps neither attribute.
-      Link.configure({ openOnClick: false, enableTarget: false }),
+      // Web addresses typed or pasted into the text become links to their https:// address,
+      // unless the server would refuse them.
+      NewsroomLink.configure({
+        openOnClick: false,
+        enableTarget: false,
+        defaultProtocol: "https",
+        shouldAutoLink: (url) => !addressProblem(linkAddress(url)),
+      }),
       BulletList,
       OrderedList.configure({ enableListAttributes: false }),
       ListItem,
