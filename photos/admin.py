@@ -85,9 +85,6 @@ class PhotoAdmin(SharedRecordAdmin):
     readonly_fields = ("focal_picker", "size", "uploaded_by", "created_at")
     list_per_page = 50
 
-    class Media:
-        css = {"all": ["admin/newsroom.css"]}
-
     fieldsets = (
         (None, {"fields": ("image", "title", "alt_text", "caption", "credit")}),
         ("Source", {"fields": ("source_agency", "taken_on", "tags")}),
