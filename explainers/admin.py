@@ -8,12 +8,14 @@ rule of its own. What a change must refresh is carried by the change pipeline
 (explainers.changes) from the model signals: nothing here touches a cache.
 """
 
+import json
 from types import SimpleNamespace
 from urllib.parse import urlencode
 
 from adminsortable2.admin import SortableAdminBase, SortableStackedInline
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.models import LogEntry
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -23,15 +25,19 @@ from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django_prose_editor.widgets import AdminProseEditorWidget
 from js_asset import Media as AssetMedia
 from reversion.admin import VersionAdmin
+from reversion.errors import RevertError
 from reversion.models import Version
 from taggit.models import Tag
 
 from . import compare, workflow
+from . import merge as merging
 from .forms import (
     ArticleAdminForm,
     ImportExplainerForm,
@@ -219,6 +225,33 @@ class QuestionSectionInline(ArticlePartInline, SortableStackedInline):
     readonly_fields = ("revised_at",)
     autocomplete_fields = ("sources",)
 
+    def get_fields(self, request, obj=None):
+        if self.article_allows(request, obj):
+            return super().get_fields(request, obj)
+        # Read-only: the answer as readers see it, and no "mark as updated" (a form's tick box).
+        # "Updated at" only on articles with an updated answer (and only on the rows that have a
+        # value: newsroom.css hides an empty one).
+        fields = ("anchor", "question", "formatted_answer", "sources")
+        if obj.sections.filter(revised_at__isnull=False).exists():
+            fields += ("answer_updated",)
+        return fields
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        if not self.article_allows(request, obj):
+            fields = (*fields, "formatted_answer", "answer_updated")
+        return fields
+
+    @admin.display(description="answer")
+    def formatted_answer(self, section):
+        return mark_safe(sanitize_html(section.answer))
+
+    @admin.display(description="Updated at")
+    def answer_updated(self, section):
+        if not section.revised_at:
+            return mark_safe("")
+        return date_format(timezone.localtime(section.revised_at), "DATETIME_FORMAT")
+
 
 class QuoteInline(ArticlePartInline, SortableStackedInline):
     model = Quote
@@ -311,7 +344,13 @@ class ArticleAdmin(SortableAdminBase, VersionAdmin):
     change_list_template = "admin/explainers/article/change_list.html"
     inlines = (BylineInline, QuestionSectionInline, QuoteInline, UpdateNoteInline, ShareLinkInline)
     list_display = ("headline", "state", "published_at", "author_names", "question_count")
-    list_filter = (StateFilter, "authors", "tags")
+    # Authors and tags are offered only as they appear on the articles this user is listed
+    # (get_queryset, which asks workflow.in_admin): a reporter's filters name no colleague's.
+    list_filter = (
+        StateFilter,
+        ("authors", admin.RelatedOnlyFieldListFilter),
+        ("tags", admin.RelatedOnlyFieldListFilter),
+    )
     search_fields = ("headline", "dek", "sections__question")
     date_hierarchy = "published_at"
     prepopulated_fields = {"slug": ("headline",)}
@@ -321,8 +360,7 @@ class ArticleAdmin(SortableAdminBase, VersionAdmin):
     history_latest_first = True
 
     class Media:
-        css = {"all": ["admin/newsroom.css"]}
-        js = ["admin/newsroom-article.js"]
+        js = ["admin/newsroom-article.js"]  # newsroom.css is on every admin page (base_site.html)
 
     object_history_template = "admin/explainers/article/object_history.html"
     fieldsets = (
@@ -388,7 +426,8 @@ class ArticleAdmin(SortableAdminBase, VersionAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
-        return type(form.__name__, (form,), {"user": request.user})
+        merge = getattr(request, "newsroom_merge", None)
+        return type(form.__name__, (form,), {"user": request.user, "merge": merge})
 
     def formfield_for_choice_field(self, db_field, request, **kwargs):
         if db_field.name == "status":
@@ -400,7 +439,32 @@ class ArticleAdmin(SortableAdminBase, VersionAdmin):
         fields = super().get_readonly_fields(request, obj)
         if not workflow.may_set_publication_date(request.user):
             fields += ("published_at",)
+        if self.read_only(request, obj):
+            fields += ("formatted_lead",)
         return fields
+
+    def read_only(self, request, obj):
+        """An article this user may open but not change: its page shows it, with no form."""
+        return obj is not None and not self.has_change_permission(request, obj)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if not self.read_only(request, obj):
+            return fieldsets
+        # The lead as readers see it; the form's hidden revision number is nothing to read.
+        shown = []
+        for name, options in fieldsets:
+            fields = [
+                "formatted_lead" if f == "lead" else f
+                for f in options["fields"]
+                if f != "seen_version"
+            ]
+            shown.append((name, {**options, "fields": fields}))
+        return shown
+
+    @admin.display(description="lead")
+    def formatted_lead(self, article):
+        return mark_safe(sanitize_html(article.lead))
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -410,6 +474,45 @@ class ArticleAdmin(SortableAdminBase, VersionAdmin):
         for name, value in getattr(request, "newsroom_kept", {}).items():
             setattr(obj, name, value)
         super().save_model(request, obj, form, change)
+
+    def _create_formsets(self, request, obj, change):
+        formsets, inline_instances = super()._create_formsets(request, obj, change)
+        self.link_formsets(formsets)
+        if getattr(request, "newsroom_merge", None):
+            merging.mark_conflicts(request.newsroom_merge, formsets)
+        return formsets, inline_instances
+
+    def _changeform_view(self, request, object_id, form_url, extra_context):
+        """A save over a colleague's newer one is first merged with it (explainers.merge), with
+        the article's row locked: the form and formsets are built from the merged data, so the
+        refused form comes back holding both editors' changes."""
+        if (
+            request.method == "POST"
+            and object_id is not None
+            and "_saveasnew" not in request.POST
+            and not hasattr(request, "newsroom_restoring")
+        ):
+            article = self.get_object(request, unquote(object_id))
+            if article is not None and self.has_change_permission(request, article):
+                request.newsroom_merge = merging.stale_post(self, request, article)
+                if request.newsroom_merge:
+                    request.POST = request.newsroom_merge.data
+        return super()._changeform_view(request, object_id, form_url, extra_context)
+
+    @staticmethod
+    def link_formsets(formsets):
+        """Quotes and notes may be placed in questions typed on the same page: their formsets
+        find those questions in the question formset of the same submission."""
+        questions = next((f for f in formsets if isinstance(f, SectionFormSet)), None)
+        for formset in formsets:
+            if isinstance(formset, (QuoteFormSet, NoteFormSet)):
+                formset.section_formset = questions
+
+    def save_related(self, request, form, formsets, change):
+        # Formsets are saved in inline order: bylines, questions, then the quotes and notes that
+        # may point at the questions just saved (see QuoteFormSet).
+        super().save_related(request, form, formsets, change)
+        workflow.sign_own_article(request.user, form.instance)
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not ShareLink:
@@ -427,13 +530,24 @@ class ArticleAdmin(SortableAdminBase, VersionAdmin):
         return super().render_change_form(request, context, *args, **kwargs)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        """The change page, with the publish checklist of the article as saved."""
+        """The change page, with the publish checklist of the article as saved, headed by where
+        the article stands: live, scheduled, or how far from publishing."""
         article = self.get_object(request, unquote(object_id))
         if article is not None:
-            checklist = article.publish_checklist()
+            checklist = article.publish_checklist(
+                may_set_date=workflow.may_set_publication_date(request.user)
+            )
+            if article.is_published():
+                heading = f"Published: live since {workflow.moment(article.published_at)}"
+            elif article.status == Article.Status.PUBLISHED:
+                heading = f"Scheduled for {workflow.moment(article.published_at)}"
+            elif any(check.problems for check in checklist):
+                heading = "Before this can be published"
+            else:
+                heading = "Ready to publish"
             extra_context = {
                 "publish_checklist": checklist,
-                "ready_to_publish": not any(problems for _, problems in checklist),
+                "publish_checklist_heading": heading,
                 **(extra_context or {}),
             }
         return super().change_view(request, object_id, form_url, extra_context)
@@ -458,7 +572,9 @@ class ArticleAdmin(SortableAdminBase, VersionAdmin):
         shelves = [
             (
                 "In review",
-                StateFilter.states["review"](articles).order_by("updated_at"),
+                StateFilter.states["review"](articles)
+                .select_related("created_by")
+                .order_by("updated_at"),
                 "updated",
                 more("review"),
             ),
@@ -481,12 +597,40 @@ class ArticleAdmin(SortableAdminBase, VersionAdmin):
                 more("draft"),
             ),
         ]
-        return [
+        desk = [
             SimpleNamespace(
                 title=title, articles=list(queryset[: self.DESK_SIZE]), when=when, more=more
             )
             for title, queryset, when, more in shelves
         ]
+        desk[0].submitters = True
+        self.find_submitters(desk[0].articles)
+        return desk
+
+    def find_submitters(self, articles):
+        """Who put each article in review there, as `article.submitted_by`: the user of the
+        revision that began its current stay in review (the oldest of its newest revisions in
+        review: an editor's later fixes do not count), else its creator. One query for all."""
+        versions = (
+            Version.objects.get_for_model(Article)
+            .filter(object_id__in=[str(article.pk) for article in articles])
+            .select_related("revision__user")
+            .order_by("-revision__date_created", "-pk")
+        )
+        by_article = {}
+        for version in versions:
+            by_article.setdefault(version.object_id, []).append(version)
+        for article in articles:
+            article.submitted_by = None
+            for version in by_article.get(str(article.pk), []):
+                try:
+                    in_review = version.field_dict.get("status") == Article.Status.REVIEW
+                except RevertError:
+                    in_review = False
+                if not in_review:
+                    break
+                article.submitted_by = version.revision.user or article.submitted_by
+            article.submitted_by = article.submitted_by or article.created_by
 
     # Undoing a deletion restores any article: an editor's decision.
 
@@ -522,10 +666,42 @@ class ArticleAdmin(SortableAdminBase, VersionAdmin):
         return super().revision_view(request, object_id, version_id, extra_context)
 
     def construct_change_message(self, request, form, formsets, add=False):
+        """Django's "Changed …" for an ordinary edit; a save that took a workflow step (a restore,
+        or a change of status or of a published article's date) is named as the step, in the
+        workflow's words, followed by Django's words for whatever else changed. The user is told
+        the same step (see message_user)."""
+        changes = super().construct_change_message(request, form, formsets, add)
         version = getattr(request, "newsroom_restoring", None)
         if version is not None:
-            return f"Restored the revision of {compare.revision_label(version)}."
-        return super().construct_change_message(request, form, formsets, add)
+            step = ("restore", {"label": compare.revision_label(version)})
+        elif add:
+            return changes
+        else:
+            step = workflow.step_for_change(
+                form.initial.get("status"), form.initial.get("published_at"), form.instance
+            )
+            if step is None:
+                return changes
+            # The step is the status change (and, publishing or scheduling, the date's).
+            named = {"status"} | ({"published_at"} if step[0] in ("publish", "schedule") else set())
+            labels = {str(form.fields[n].label or n) for n in named if n in form.fields}
+            for change in changes:
+                if "changed" in change and "name" not in change["changed"]:  # the article's own
+                    fields = change["changed"]["fields"]
+                    fields[:] = [label for label in fields if label not in labels]
+            changes = [c for c in changes if "changed" not in c or c["changed"]["fields"]]
+        name, details = step
+        request.newsroom_done = workflow.step_done(name, [form.instance], **details)
+        rest = LogEntry(change_message=json.dumps(changes)).get_change_message() if changes else ""
+        return " ".join(filter(None, [workflow.step_log(name, **details), rest]))
+
+    def message_user(self, request, message, level=messages.INFO, *args, **kwargs):
+        # The change form's "…was changed successfully" becomes the step the save took.
+        done = getattr(request, "newsroom_done", None)
+        if done is not None and level == messages.SUCCESS:
+            del request.newsroom_done
+            message = done
+        super().message_user(request, message, level, *args, **kwargs)
 
     # Change list.
 
@@ -559,8 +735,9 @@ class ArticleAdmin(SortableAdminBase, VersionAdmin):
     # Actions: each article moves through the workflow, which checks the rule and the publish
     # checks, saves a revision and logs it.
 
-    def apply(self, request, queryset, transition, done_message, *args):
-        done = 0
+    def apply(self, request, queryset, transition, step, *args, **details):
+        """Take the workflow `step` on each article; the user is told in the workflow's words."""
+        done = []
         for article in queryset:
             try:
                 transition(request.user, article, *args)
@@ -569,20 +746,22 @@ class ArticleAdmin(SortableAdminBase, VersionAdmin):
             except workflow.Refused as error:
                 self.message_user(request, str(error), messages.ERROR)
             else:
-                done += 1
+                done.append(article)
         if done:
-            self.message_user(request, done_message.format(done), messages.SUCCESS)
+            self.message_user(request, workflow.step_done(step, done, **details), messages.SUCCESS)
 
     @admin.action(description="Publish now", permissions=["publish"])
     def publish_now(self, request, queryset):
-        self.apply(request, queryset, workflow.publish, "Published {} article(s).")
+        self.apply(request, queryset, workflow.publish, "publish")
 
     @admin.action(description="Schedule…", permissions=["publish"])
     def schedule(self, request, queryset):
         form = ScheduleForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
             when = form.cleaned_data["publish_at"]
-            self.apply(request, queryset, workflow.schedule, "Scheduled {} article(s).", when)
+            self.apply(
+                request, queryset, workflow.schedule, "schedule", when, when=workflow.moment(when)
+            )
             return None
         template = "admin/explainers/article/schedule.html"
         return action_page(self, request, "Schedule articles", template, form, articles=queryset)
@@ -590,17 +769,17 @@ class ArticleAdmin(SortableAdminBase, VersionAdmin):
     @admin.action(description="Unpublish (take down)", permissions=["publish"])
     def unpublish(self, request, queryset):
         articles = queryset.filter(status=Article.Status.PUBLISHED)
-        self.apply(request, articles, workflow.unpublish, "Unpublished {} article(s).")
+        self.apply(request, articles, workflow.unpublish, "unpublish")
 
     @admin.action(description="Send back to draft", permissions=["publish"])
     def send_back_to_draft(self, request, queryset):
         articles = queryset.exclude(status=Article.Status.DRAFT)
-        self.apply(request, articles, workflow.send_back, "Sent {} article(s) back to draft.")
+        self.apply(request, articles, workflow.send_back, "send_back")
 
     @admin.action(description="Submit for review", permissions=["change"])
     def submit_for_review(self, request, queryset):
         articles = queryset.filter(status=Article.Status.DRAFT)
-        self.apply(request, articles, workflow.submit, "Submitted {} article(s) for review.")
+        self.apply(request, articles, workflow.submit, "submit")
 
     # Preview of unsaved changes, and comparison of revisions.
 
@@ -699,6 +878,7 @@ class ArticleAdmin(SortableAdminBase, VersionAdmin):
             prefix = formset_class.get_default_prefix()
             kwargs = self.get_formset_kwargs(request, form.instance, inline, prefix)
             formsets.append(formset_class(**{**kwargs, "files": None}))
+        self.link_formsets(formsets)
         if not (form.is_valid() and all_valid(formsets)):
             problems = list(form.non_field_errors()) + [
                 f"{form.fields[name].label}: {' '.join(errors)}"
@@ -729,22 +909,31 @@ class ArticleAdmin(SortableAdminBase, VersionAdmin):
         return response
 
     def compare_view(self, request, object_id):
+        """Two revisions of the article, `?a=<version>&b=<version>` in either order (the older
+        is shown first); without them, the two newest. A version that is not one of this
+        article's is not found. `?all=1` shows every line, unchanged ones unfolded."""
         article = self.get_object(request, unquote(object_id))
-        if not workflow.can_see_history(request.user, article):
+        if article is None or not workflow.can_see_history(request.user, article):
             raise Http404("No such article.")
         versions = Version.objects.get_for_object(article).select_related("revision__user")
-        try:
-            older = versions.get(pk=request.GET.get("a"))
-            newer = versions.get(pk=request.GET.get("b"))
-        except (Version.DoesNotExist, ValueError):
-            # No (valid) choice: the two newest revisions.
-            newest = list(versions[:2])
-            if len(newest) < 2:
-                raise Http404("This article needs two revisions to compare.") from None
-            newer, older = newest
-        if older.revision.date_created > newer.revision.date_created:
-            older, newer = newer, older
-        table = compare.table(older, newer)
+        chosen = [request.GET.get("a"), request.GET.get("b")]
+        if chosen == [None, None]:
+            pair = list(versions[:2])
+            if len(pair) < 2:
+                raise Http404("This article needs two revisions to compare.")
+        else:
+            pair = []
+            for pk in chosen:
+                version = (
+                    versions.filter(pk=int(pk)).first()
+                    if pk and pk.isascii() and pk.isdigit() and len(pk) <= 18
+                    else None
+                )
+                if version is None:
+                    raise Http404("No such revision of this article.")
+                pair.append(version)
+        older, newer = sorted(pair, key=lambda v: (v.revision.date_created, v.pk))
+        show_all = request.GET.get("all") == "1"
         context = {
             **self.admin_site.each_context(request),
             "title": f"Compare revisions of “{article}”",
@@ -753,7 +942,13 @@ class ArticleAdmin(SortableAdminBase, VersionAdmin):
             "versions": versions,
             "older": older,
             "newer": newer,
-            "table": table,
+            "older_label": compare.revision_label(older),
+            "newer_label": compare.revision_label(newer),
+            "comparison": compare.comparison(older, newer, fold=not show_all),
+            "show_all": show_all,
+            "toggle_query": urlencode(
+                {"a": older.pk, "b": newer.pk, **({} if show_all else {"all": "1"})}
+            ),
         }
         return TemplateResponse(request, "admin/explainers/article/compare.html", context)
 

@@ -16,8 +16,6 @@ from django.db.models import F
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateformat import format as format_date
-from django.utils.html import format_html
 from reversion.models import Version
 
 from . import importer, workflow
@@ -43,6 +41,20 @@ def display_name(user):
     return (user.get_full_name() or user.get_username()) if user else "Someone"
 
 
+class SectionChoiceField(forms.ModelChoiceField):
+    """One of the article's saved questions, or ("new-sections-2") one typed on the same page:
+    that question form's unsaved question, which has its id by the time the quote or note that
+    points at it is saved."""
+
+    NEW = "new-"
+    resolve_new = None
+
+    def to_python(self, value):
+        if isinstance(value, str) and value.startswith(self.NEW) and self.resolve_new:
+            return self.resolve_new(value.removeprefix(self.NEW))
+        return super().to_python(value)
+
+
 class ArticleChildFormSet(CustomInlineFormSetMixin, BaseInlineFormSet):
     """A formset of an article's parts; the ordered ones (questions, quotes) are dragged into
     order, their position kept in a hidden field that django-admin-sortable2 renumbers."""
@@ -61,15 +73,51 @@ class ArticleChildFormSet(CustomInlineFormSetMixin, BaseInlineFormSet):
     def publishing(self):
         return self.instance.status == Article.Status.PUBLISHED
 
+    # The question formset of the same submission, set by ArticleAdmin.link_formsets(): quotes
+    # and notes may be placed in questions typed on the page and not saved yet.
+    section_formset = None
+
     def limit_to_own_sections(self, form, empty_label):
         """A quote or note may only point at one of this article's own questions; no question
-        (`empty_label`) means the lead or the article as a whole."""
-        form.fields["section"].empty_label = empty_label
-        form.fields["section"].queryset = (
+        (`empty_label`) means the lead or the article as a whole. A question typed on the same
+        page and not saved yet is chosen as "new-<its form's prefix>" (the page's script offers
+        those as they are typed), and resolved to that form's question (see new_section)."""
+        old = form.fields["section"]
+        field = form.fields["section"] = SectionChoiceField(
             QuestionSection.objects.filter(article=self.instance)
             if self.instance.pk
-            else QuestionSection.objects.none()
+            else QuestionSection.objects.none(),
+            required=False,
+            empty_label=empty_label,
+            label=old.label,
+            help_text=old.help_text,
+            widget=old.widget,
         )
+        field.resolve_new = self.new_section
+        chosen = form.data.get(form.add_prefix("section"), "") if form.is_bound else ""
+        if chosen.startswith(SectionChoiceField.NEW):
+            # Kept for the page's script, which offers the typed questions again.
+            widget = getattr(field.widget, "widget", field.widget)  # inside the admin's wrapper
+            widget.attrs["data-new-section"] = chosen
+
+    def new_section(self, prefix):
+        """The question of the question form `prefix` on this page, saved just before the quotes
+        and notes (the admin saves formsets in inline order), or a ValidationError."""
+        questions = self.section_formset
+        if questions is None:
+            raise ValidationError(
+                "Questions not saved yet cannot be chosen here; save the article first.",
+                code="new_section",
+            )
+        questions.is_valid()  # cleans each question form once, whatever order formsets run in
+        form = next((f for f in questions.extra_forms if f.prefix == prefix), None)
+        if form is None or form not in questions.live_forms():
+            raise ValidationError(
+                "The new question chosen here is no longer on the page (it was removed, or its "
+                "question left empty): choose another question.",
+                code="new_section",
+            )
+        return form.instance
 
 
 class SectionFormSet(ArticleChildFormSet):
@@ -169,6 +217,13 @@ class NoteFormSet(ArticleChildFormSet):
         super().add_fields(form, index)
         self.limit_to_own_sections(form, "The whole article")
 
+    def save_new(self, form, commit=True):
+        # A new note's date starts as the moment its form was opened; left as it was, the note
+        # is dated when it is saved (a correction written over an hour says so at its end).
+        if "noted_at" not in form.changed_data:
+            form.instance.noted_at = timezone.now()
+        return super().save_new(form, commit)
+
 
 class SectionForm(forms.ModelForm):
     mark_updated = forms.BooleanField(
@@ -235,6 +290,9 @@ class ArticleAdminForm(forms.ModelForm):
     # one when they save, so that nobody overwrites a colleague's work without knowing it.
     seen_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
     check_concurrent_edits = True
+    # The merge of this save with a colleague's newer one (explainers.merge), set by
+    # ArticleAdmin.get_form() when the editor saved over a revision that is no longer the newest.
+    merge = None
     # The user saving, set by ArticleAdmin.get_form(): the status rule depends on their role.
     user = None
 
@@ -291,22 +349,21 @@ class ArticleAdminForm(forms.ModelForm):
         version = latest_version(self.instance)
         if version is None or version.pk == seen:
             return
-        revision = version.revision
-        when = format_date(timezone.localtime(revision.date_created), "F j, Y, H:i")
-        # The form comes back with what this editor typed, now carrying the newest version:
-        # saving it again, knowingly, replaces the colleague's changes.
+        from . import merge as merging  # merge builds forms of this module
+
+        merged = self.merge if self.merge and self.merge.version.pk == version.pk else None
+        # The form comes back holding the colleague's changes merged with this editor's (see
+        # explainers.merge), now carrying the newest version: saving it again keeps both.
         self.data = self.data.copy()
         self.data[self.add_prefix("seen_version")] = str(version.pk)
+        for name, message in (merged.conflicts.get("", {}) if merged else {}).items():
+            if name in self.fields:
+                self.add_error(name, message)
         raise ValidationError(
-            format_html(
-                "{} saved this article at {}, after you opened it. Your changes are not saved; "
-                "they are still on this form. Compare with <a href='{}' target='_blank'>the "
-                "current version</a>, then save again to keep yours.",
-                display_name(revision.user),
-                when,
-                reverse("admin:explainers_article_change", args=[self.instance.pk]),
-            ),
-            code="concurrent_edit",
+            [
+                ValidationError(message, code="concurrent_edit")
+                for message in merging.refusal(merged, self.instance, version, seen)
+            ]
         )
 
 
@@ -318,8 +375,24 @@ class MergeTagsForm(forms.Form):
     )
 
 
+def time_zone_note():
+    """Which time zone the admin's times are read in, as in “Times are in Europe/Minsk (UTC+3).”
+    The site's time zone (settings.TIME_ZONE) is the one the form reads a time in."""
+    offset = timezone.localtime().utcoffset()
+    minutes = int(offset.total_seconds() // 60)
+    hours, rest = divmod(abs(minutes), 60)
+    utc = "UTC" if not minutes else f"UTC{'+' if minutes > 0 else '-'}{hours}"
+    utc += f":{rest:02d}" if rest else ""
+    name = timezone.get_current_timezone_name()
+    return f"Times are in {name}." if name == utc else f"Times are in {name} ({utc})."
+
+
 class ScheduleForm(forms.Form):
     publish_at = forms.SplitDateTimeField(label="Publish at", widget=AdminSplitDateTime)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["publish_at"].help_text = time_zone_note()
 
     def clean_publish_at(self):
         when = self.cleaned_data["publish_at"]

@@ -19,8 +19,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator, slugify
 from taggit.managers import TaggableManager
+from taggit.models import TaggedItem
 
-from .richtext import RichTextField, html_to_text, placeholder_links
+from .richtext import RichTextField, html_to_text, links, placeholder_links, refused_links
 
 http_url = URLValidator(schemes=["http", "https"])
 
@@ -199,7 +200,7 @@ def compiled_related(alias, tag_count, limit, content_type):
     return sql, slots
 
 
-@reversion.register(follow=("sections", "quotes", "bylines", "notes"))
+@reversion.register(follow=("sections", "quotes", "bylines", "notes", "tagged_items"))
 class Article(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -333,6 +334,15 @@ class Article(models.Model):
     def hero_credit_text(self):
         return self.hero_credit or (self.hero_photo.credit if self.hero_photo else "")
 
+    @property
+    def tagged_items(self):
+        """The article's taggings (taggit's TaggedItem rows). The reversion registration follows
+        them, so a revision holds the tags: the comparison shows a tag change and a restore
+        brings the tags back."""
+        return TaggedItem.objects.filter(
+            content_type=ContentType.objects.get_for_model(Article), object_id=self.pk
+        )
+
     def last_updated(self):
         """When readers were last told of a change: the newest note or question marked updated.
 
@@ -345,24 +355,40 @@ class Article(models.Model):
             return latest
         return None
 
-    def publish_checklist(self):
-        """The publish checks as the editor's checklist: (check, problems) pairs, in the order an
-        article is written; a check with no problems is done."""
+    def publish_checklist(self, may_set_date=True):
+        """The publish checks as the checklist on the article's page: Check (check, problems)
+        pairs, in the order an article is written; a check with no problems is done.
+        `may_set_date`: whether the reader of the list may set the publication date (ask
+        workflow.may_set_publication_date); for anyone else a missing date is the editor's, set
+        on publishing, not a task of theirs. A hero photo is optional: without one, its check
+        says so rather than counting as done."""
         sections = [(s.question, s.answer) for s in self.sections.all()]
+        if self.published_at or may_set_date:
+            date = Check(
+                "Publication date", [] if self.published_at else ["Set a publication date."]
+            )
+        else:
+            date = Check("Publication date, set on publishing", [], "By the editor")
+        if self.hero_photo_id:
+            hero = Check("Hero photo alt text and credit", article_problems(self, check_date=False))
+        else:
+            hero = Check("No hero photo", [], "Optional")
         return [
-            ("Publication date", [] if self.published_at else ["Set a publication date."]),
-            ("Questions, each with an answer", section_problems(sections)),
-            (
+            date,
+            Check("Questions, each with an answer", section_problems(sections)),
+            Check(
                 "Quotes, each with a speaker",
                 quote_problems((q.text, q.speaker_id) for q in self.quotes.all()),
             ),
-            ("Hero photo alt text and credit", article_problems(self, check_date=False)),
-            ("Links, each with an address", self.link_problems()),
+            hero,
+            Check("Links, each with an address", self.link_problems()),
         ]
 
     def link_problems(self):
-        return link_problems("The lead", self.lead) + answer_link_problems(
-            s.answer for s in self.sections.all()
+        sections = self.sections.all()
+        anchors = {s.anchor for s in sections}
+        return link_problems("The lead", self.lead, anchors) + answer_link_problems(
+            (s.answer for s in sections), anchors
         )
 
     def publish_problems(self):
@@ -410,6 +436,10 @@ class Article(models.Model):
                 seen.add(source.pk)
                 ordered.append(source)
         return ordered
+
+
+# The article's tags, followed from Article.tagged_items (taggit's own model).
+reversion.register(TaggedItem)
 
 
 @reversion.register()
@@ -649,6 +679,29 @@ def check_own_section(part):
 # Article.publish_problems() on saved rows: one set of rules for both.
 
 
+class Check(tuple):
+    """One line of Article.publish_checklist: a (check, problems) pair, with the word shown
+    before it — "To do" while there are problems, "Done" without, or another word for a check
+    that does not apply ("Optional")."""
+
+    def __new__(cls, name, problems, state=None):
+        check = super().__new__(cls, (name, problems))
+        check.state = state or ("To do" if problems else "Done")
+        return check
+
+    @property
+    def name(self):
+        return self[0]
+
+    @property
+    def problems(self):
+        return self[1]
+
+    @property
+    def css_class(self):
+        return {"To do": "check-missing", "Done": "check-done"}.get(self.state, "check-other")
+
+
 def article_problems(article, check_date=True):
     """`article`: anything with published_at, hero_photo and hero_credit (a form's values too)."""
     problems = []
@@ -675,17 +728,31 @@ def section_problems(sections):
     ]
 
 
-def link_problems(where, value):
-    """Links in a lead or answer still waiting for their address (placeholders from an import)."""
-    return [f"{where} links “{words}” to no address yet." for words in placeholder_links(value)]
+def link_problems(where, value, anchors=None):
+    """Links in a lead or answer still waiting for their address (placeholders from an import,
+    or links whose address sanitising dropped), or with one that is not a web address: the forms
+    refuse those, but an import or a script may have saved them.
+
+    `anchors`: the anchors of the article's questions, when known; a link to "#anchor" must name
+    one of them."""
+    problems = [f"{where} links “{words}” to no address yet." for words in placeholder_links(value)]
+    for words, address, _ in refused_links(value):
+        problems.append(f"{where} links “{words}” to “{address}”, which is not a web address.")
+    if anchors is not None:
+        for words, href in links(value):
+            if href and href.startswith("#") and href != "#" and href[1:] not in anchors:
+                problems.append(
+                    f"{where} links “{words}” to “{href}”, which is no question of this explainer."
+                )
+    return problems
 
 
-def answer_link_problems(answers):
+def answer_link_problems(answers, anchors=None):
     """`answers`: the answers in order, as sanitised HTML."""
     return [
         problem
         for n, answer in enumerate(answers, start=1)
-        for problem in link_problems(f"Question {n}", answer)
+        for problem in link_problems(f"Question {n}", answer, anchors)
     ]
 
 

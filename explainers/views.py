@@ -1,5 +1,6 @@
 import datetime
 from collections import defaultdict
+from urllib.parse import unquote
 
 from django.conf import settings
 from django.core.paginator import InvalidPage, Paginator
@@ -71,8 +72,10 @@ def article_detail(request, year, month, day, slug):
     if article.published_at is None:
         # Only staff get here (a dateless draft): its address is the preview one.
         return redirect(article)
-    published_on = timezone.localtime(article.published_at).date()
-    if (year, month, day) != (published_on.year, published_on.month, published_on.day):
+    # One address per article: another date, or the same date spelled otherwise (/12/01/ for
+    # /12/1/), is sent to the one get_absolute_url() makes. Only that one answers 200, so only
+    # it is ever cached.
+    if request.path != unquote(article.get_absolute_url()):
         return redirect(article, permanent=True)
     return render_article(request, article, document=page_document.stored(article))
 
@@ -189,6 +192,15 @@ class MonthArchive(MonthArchiveView):
     paginate_by = settings.NEWSROOM_ARTICLES_PER_PAGE
     allow_empty = False
     template_name = "explainers/month_archive.html"
+
+    def get(self, request, *args, year, month, **kwargs):
+        # One address per month, as reverse() spells it: /archive/2026/01/ goes to
+        # /archive/2026/1/, so only that one answers 200 and is ever cached.
+        canonical = reverse("explainers:month", kwargs={"year": year, "month": month})
+        if request.path != unquote(canonical):
+            query = request.META.get("QUERY_STRING")
+            return redirect(f"{canonical}?{query}" if query else canonical, permanent=True)
+        return super().get(request, *args, year=year, month=month, **kwargs)
 
     def get_queryset(self):
         return Article.objects.published().for_listing()

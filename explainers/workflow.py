@@ -193,8 +193,43 @@ def can_recover(user):
 # Shared records: speakers, sources, photos, authors and tags.
 
 
-def may_add_author(user):
-    return user.is_active and user.has_perm("explainers.add_author")
+def may_add_author(user, for_user=None):
+    """Admins add any author. Everyone who writes articles may have one of her own: her author
+    profile (`for_user` is herself), made the first time she needs it (see author_profile)."""
+    if user.is_active and user.has_perm("explainers.add_author"):
+        return True
+    return for_user is not None and for_user.pk == user.pk and can_add(user)
+
+
+def author_profile(user):
+    """The user's own author profile, made if she may have one and has none yet (named after her
+    full name, else her username, with a slug no other author has); None if she may not."""
+    from django.utils.text import slugify
+
+    from .models import Author
+
+    profile = Author.objects.filter(user=user).first()
+    if profile is not None or not may_add_author(user, for_user=user):
+        return profile
+    name = user.get_full_name() or user.get_username()
+    base = slugify(name, allow_unicode=True)[:180].strip("-") or "author"
+    slug, n = base, 2
+    while Author.objects.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return Author.objects.create(name=name, slug=slug, user=user)
+
+
+def sign_own_article(user, article):
+    """A writer who saves her own article (one she created) with nobody on its byline is put on
+    it, with her author profile. Returns the byline made, or None."""
+    from .models import Byline
+
+    if article.created_by_id != user.pk or article.bylines.exists():
+        return None
+    profile = author_profile(user)
+    if profile is None:
+        return None
+    return Byline.objects.create(article=article, author=profile)
 
 
 def articles_showing(record):
@@ -222,6 +257,75 @@ def can_change_shared(user, record, action="change"):
 
 
 # Transitions.
+
+# What each step is called, decided here once: in the history (`log`), to the user who took it
+# on one article (`done`) and on several (`many`). The change form names a status change the
+# same way as the list actions do (see step_for_change).
+STEPS = {
+    "publish": ("Published.", "Published “{article}”.", "Published {count} articles."),
+    "schedule": (
+        "Scheduled for {when}.",
+        "Scheduled “{article}” to go out on {when}.",
+        "Scheduled {count} articles to go out on {when}.",
+    ),
+    "unpublish": ("Unpublished.", "Unpublished “{article}”.", "Unpublished {count} articles."),
+    "send_back": (
+        "Sent back to draft.",
+        "Sent “{article}” back to draft.",
+        "Sent {count} articles back to draft.",
+    ),
+    "submit": (
+        "Submitted for review.",
+        "Submitted “{article}” for review.",
+        "Submitted {count} articles for review.",
+    ),
+    "restore": (
+        "Restored the revision of {label}.",
+        "Restored the revision of {label}.",
+        "Restored {count} revisions.",
+    ),
+}
+
+
+def moment(when):
+    """A date and time as the newsroom reads it, with its time zone named."""
+    local = timezone.localtime(when)
+    return f"{format_date(local, 'F j, Y, H:i')} {timezone.get_current_timezone_name()}"
+
+
+def step_log(step, **details):
+    return STEPS[step][0].format(**details)
+
+
+def step_done(step, articles, **details):
+    """What the user is told after taking `step` on `articles`: the article by name if one."""
+    articles = list(articles)
+    if len(articles) == 1:
+        return STEPS[step][1].format(article=articles[0], **details)
+    return STEPS[step][2].format(count=len(articles), **details)
+
+
+def step_for_change(old_status, old_published_at, article):
+    """The workflow step a save through the change form took, as (step, details), or None for an
+    ordinary edit: a change of status, or of a published article's date (scheduling it, or
+    publishing a scheduled one now). `article` is as saved."""
+    new_status = article.status
+    if new_status == old_status and (
+        new_status != Status.PUBLISHED or article.published_at == old_published_at
+    ):
+        return None
+    if new_status == Status.PUBLISHED:
+        if article.published_at is not None and article.published_at > timezone.now():
+            return "schedule", {"when": moment(article.published_at)}
+        was_live = old_published_at is not None and old_published_at <= timezone.now()
+        if old_status == Status.PUBLISHED and was_live:
+            return None  # live before and after: only its date was corrected
+        return "publish", {}
+    return {
+        Status.REVIEW: ("submit", {}),
+        Status.UNPUBLISHED: ("unpublish", {}),
+        Status.DRAFT: ("send_back", {}),
+    }.get(new_status)
 
 
 def record(user, article, message):
@@ -261,7 +365,7 @@ def publish(user, article):
         article.published_at = timezone.now()
     ready(article)
     article.status = Status.PUBLISHED
-    record(user, article, "Published.")
+    record(user, article, step_log("publish"))
 
 
 def schedule(user, article, when):
@@ -271,8 +375,7 @@ def schedule(user, article, when):
     article.published_at = when
     ready(article)
     article.status = Status.PUBLISHED
-    stamp = format_date(timezone.localtime(when), "F j, Y, H:i")
-    record(user, article, f"Scheduled for {stamp}.")
+    record(user, article, step_log("schedule", when=moment(when)))
 
 
 def unpublish(user, article):
@@ -280,7 +383,7 @@ def unpublish(user, article):
     if article.status != Status.PUBLISHED:
         raise Refused(f"“{article}” is not published.")
     article.status = Status.UNPUBLISHED
-    record(user, article, "Unpublished.")
+    record(user, article, step_log("unpublish"))
 
 
 def send_back(user, article):
@@ -288,7 +391,7 @@ def send_back(user, article):
     if article.status == Status.DRAFT:
         raise Refused(f"“{article}” is already a draft.")
     article.status = Status.DRAFT
-    record(user, article, "Sent back to draft.")
+    record(user, article, step_log("send_back"))
 
 
 def submit(user, article):
@@ -296,7 +399,7 @@ def submit(user, article):
     if article.status != Status.DRAFT:
         raise Refused(f"“{article}” is not a draft.")
     article.status = Status.REVIEW
-    record(user, article, "Submitted for review.")
+    record(user, article, step_log("submit"))
 
 
 def merge_tags(user, tags, name):

@@ -58,7 +58,7 @@ INSTALLED_APPS = [
     "csp",
     "django_prose_editor",
     "adminsortable2",
-    "taggit",
+    "newsroom.apps.TagsConfig",  # taggit, labelled "Tags"
     "reversion",
     "explainers",
     "photos",

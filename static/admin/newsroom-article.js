@@ -66,8 +66,13 @@
 
   // "Move up" and "Move down" buttons on every saved question and quote. Positions are numbered
   // the way django-admin-sortable2 numbers them after a drag, so both ways of ordering agree.
+  // A read-only page (the article is not this user's to change) has no positions, and no buttons.
   function reorderButtons(fieldset) {
-    const items = () => [...fieldset.querySelectorAll(".inline-related.has_original")];
+    const items = () =>
+      [...fieldset.querySelectorAll(".inline-related.has_original")].filter((row) =>
+        row.querySelector("input._reorder_"),
+      );
+    if (!items().length) return;
     const status = document.createElement("p");
     status.className = "visually-hidden";
     status.setAttribute("role", "status");
@@ -116,10 +121,79 @@
     }
   }
 
+  // A quote or a correction may be placed in a question typed on this page and not saved yet:
+  // each one's question list offers those as they are typed, as "new-<the question's form>"
+  // (e.g. "new-sections-2"), which the server turns into the question once it is saved. The
+  // choice follows the question's row, whose form Django renumbers when a new row above it is
+  // removed; a removed question stays listed as such, and the server asks for another.
+  function newQuestionChoices(questions) {
+    const chosen = new WeakMap(); // each question list → the row of the new question it names
+    const lists = () =>
+      document.querySelectorAll(
+        "#quotes-group select[name$='-section'], #notes-group select[name$='-section']",
+      );
+    const newRows = () =>
+      [...questions.querySelectorAll(".inline-related:not(.has_original)")].filter((row) =>
+        /^sections-\d+$/.test(row.id),
+      );
+
+    function refresh() {
+      const rows = newRows();
+      for (const select of lists()) {
+        const pending = select.dataset.newSection;
+        if (pending) {
+          // Sent back with the form (it had errors): the question chosen before.
+          const row = document.getElementById(pending.slice("new-".length));
+          if (row) chosen.set(select, row);
+          delete select.dataset.newSection;
+        }
+        const current = chosen.get(select);
+        select.querySelectorAll("option[data-new-question]").forEach((option) => option.remove());
+        const options = [];
+        for (const row of rows) {
+          const input = row.querySelector("input[name$='-question']");
+          const words = input ? input.value.trim() : "";
+          if (!words && row !== current) continue;
+          options.push(
+            new Option(words ? `${words} (new)` : "New question (no words yet)", `new-${row.id}`),
+          );
+          if (row === current) options.at(-1).selected = true;
+        }
+        if (current && !rows.includes(current)) {
+          options.push(new Option("A new question, since removed", "new-removed"));
+          options.at(-1).selected = true;
+        }
+        for (const option of options) {
+          option.dataset.newQuestion = "";
+          select.append(option);
+        }
+      }
+    }
+
+    document.addEventListener("change", (event) => {
+      const select = event.target;
+      if (!(select instanceof HTMLSelectElement) || !select.name.endsWith("-section")) return;
+      if (select.value.startsWith("new-sections-")) {
+        chosen.set(select, document.getElementById(select.value.slice("new-".length)));
+      } else {
+        chosen.delete(select);
+      }
+    });
+    questions.addEventListener("input", (event) => {
+      if (event.target.matches("input[name$='-question']")) refresh();
+    });
+    document.addEventListener("formset:added", refresh);
+    // Django renumbers the rows just after telling of a removal: refreshed once it has.
+    document.addEventListener("formset:removed", () => queueMicrotask(refresh));
+    refresh();
+  }
+
   function start() {
     document.querySelectorAll("input[data-search-length]").forEach(characterCount);
     document.querySelectorAll("input[data-suggest-url]").forEach(tagSuggestions);
     document.querySelectorAll("fieldset.sortable").forEach(reorderButtons);
+    const questions = document.getElementById("sections-group");
+    if (questions) newQuestionChoices(questions);
   }
 
   if (document.readyState === "loading") {
