@@ -169,3 +169,11 @@ def story(db):
     article = make_article(slug="story", headline="The story")
     article.tags.add("Belarus")
     return article
+
+
+def pytest_collection_modifyitems(items):
+    """Tests driving a real browser are marked `browser`: `pytest -m browser` runs them alone
+    (to repeat them on a loaded machine, say), `-m "not browser"` runs the rest."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
