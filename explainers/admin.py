@@ -486,6 +486,11 @@ class ArticleAdmin(SortableAdminBase, VersionAdmin):
         """A save over a colleague's newer one is first merged with it (explainers.merge), with
         the article's row locked: the form and formsets are built from the merged data, so the
         refused form comes back holding both editors' changes."""
+        if hasattr(request, "newsroom_kept_tags"):
+            # A restore, reverted already: the tags it does not record are put back before the
+            # form reads them (see revision_view).
+            article, tags = request.newsroom_kept_tags
+            article.tags.set(tags)
         if (
             request.method == "POST"
             and object_id is not None
@@ -663,6 +668,10 @@ class ArticleAdmin(SortableAdminBase, VersionAdmin):
         request.newsroom_kept = {
             name: getattr(article, name) for name in workflow.kept_on_restore(request.user)
         }
+        # Reversion deletes the taggings a revision does not hold; one that does not record
+        # tags (merging.recorded_tags) keeps the current ones, put back in _changeform_view.
+        if merging.recorded_tags(version) is None:
+            request.newsroom_kept_tags = (article, list(article.tags.all()))
         return super().revision_view(request, object_id, version_id, extra_context)
 
     def construct_change_message(self, request, form, formsets, add=False):

@@ -139,11 +139,14 @@ class SectionFormSet(ArticleChildFormSet):
             raise ValidationError(["Cannot publish: " + p for p in problems])
 
     def place_new_questions(self):
-        """New questions left at position 0 go to the end, in the order they were typed."""
+        """New questions left at position 0 go to the end, in the order they were typed. A
+        position posted empty (a forged form; browsers send "0") counts as 0, and a saved
+        question posted without one goes to the end too rather than failing the save."""
         live = self.live_forms()
-        last = max((f.cleaned_data["position"] for f in live), default=0)
+        last = max((f.cleaned_data.get("position") or 0 for f in live), default=0)
         for form in self.forms:
-            if form in live and not form.instance.pk and not form.cleaned_data.get("position"):
+            position = form.cleaned_data.get("position") if form in live else 0
+            if form in live and (position is None or not (form.instance.pk or position)):
                 last += 1
                 form.cleaned_data["position"] = form.instance.position = last
         positions = [f.cleaned_data["position"] for f in live]

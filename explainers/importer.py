@@ -44,7 +44,7 @@ from django.utils.text import slugify
 from . import attribution, workflow
 from .attribution import Introductions, ParsedSource
 from .models import Article, Author, Byline, QuestionSection, Quote, Source, Speaker, http_url
-from .richtext import unlink_placeholders
+from .richtext import address_problem, link_address, unlink_placeholders
 
 MAX_BYTES = 1_000_000
 MAX_PARAGRAPH = 10_000
@@ -559,15 +559,13 @@ class Reader:
             # Kept as a link without an address: the draft's publish checklist lists it.
             return f'<a href="#">{escaped}</a>'
 
-        # Browsers ignore whitespace, control characters and entity-encoding inside a scheme.
-        scheme = re.sub(r"[\s\x00-\x1f]", "", html.unescape(url)).lower().split(":", 1)
-        if len(scheme) == 2 and scheme[0] in {"http", "https", "mailto"}:
-            return f'<a href="{html.escape(url)}">{escaped}</a>'
-        self.note(
-            line,
-            f"link “{words}” to “{url}” removed: only http, https and mailto links are kept",
-            "removed",
-        )
+        # The admin's rule for a link typed in its editor (richtext): an address with no scheme
+        # gets https://; one it would refuse is not kept, and the note says why.
+        address = link_address(url)
+        problem = address_problem(words, address)
+        if problem is None:
+            return f'<a href="{html.escape(address)}">{escaped}</a>'
+        self.note(line, f"{problem} The link was removed; its words are kept.", "removed")
         return escaped
 
     def check(self, parsed):

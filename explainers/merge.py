@@ -14,7 +14,9 @@ saved (theirs), and what the editor posted — field by field and, for the parts
   colleague's value, so the editor chooses;
 - a row the colleague added is put on the form; a row the colleague deleted is taken off it, and
   what the editor had changed in it is named in a message, so nothing is typed in vain silently;
-- the questions' order is the colleague's unless the editor reordered them too.
+- the questions' order is the colleague's unless the editor reordered them too;
+- the tags are a field like the others, read from the revision's taggings (recorded_tags); a
+  revision that records none leaves them unknown, so a difference is marked on the field.
 
 The save is still refused (ArticleAdminForm.refuse_concurrent_edit): the editor sees what the
 colleague changed and saves again. Everything works on form data, the way a browser posts it:
@@ -28,6 +30,7 @@ from html.parser import HTMLParser
 from urllib.parse import urlencode
 
 from django import forms
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -35,6 +38,7 @@ from django.utils.dateformat import format as format_date
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 from reversion.models import Version
+from taggit.models import Tag, TaggedItem
 
 from .forms import SectionChoiceField, display_name, latest_version
 from .models import Article, Byline, QuestionSection, Quote, UpdateNote
@@ -122,14 +126,43 @@ def revision_parts(version):
             if model_field.attname in fields:
                 values[model_field.attname] = fields[model_field.attname]
         for model_field in model._meta.many_to_many:
-            # Tags are not kept in revisions: their field stays unknown, never guessed.
             if isinstance(model_field, models.ManyToManyField) and model_field.name in fields:
                 m2m[model_field.name] = list(fields[model_field.name])
+        if model is Article:
+            # Tags are the revision's taggings (see recorded_tags); unknown when it has none.
+            tags = recorded_tags(version)
+            if tags is not None:
+                m2m["tags"] = tags
         instance = model(**values)
         instance._state.adding = False
         known = {f.name for f in model._meta.concrete_fields if f.attname in values} | set(m2m)
         parts[model][str(instance.pk)] = (instance, m2m, known)
     return parts
+
+
+def recorded_tags(version):
+    """The article's tags (Tag rows, by name) in this revision of it, or None when the revision
+    does not record them.
+
+    A revision holds the article's taggings (taggit's TaggedItem, followed from
+    Article.tagged_items) since tags are followed; one made before holds none, and a revision of
+    an article with no tags cannot be told from it. A revision with no tagging of this article
+    is therefore taken as not recording tags, never as "no tags": a merge marks a difference on
+    the field instead of taking it as the colleague's, and a restore keeps the current tags
+    (ArticleAdmin.revision_view) instead of deleting tags nobody removed."""
+    tagged = ContentType.objects.get_for_model(TaggedItem)
+    article_type = ContentType.objects.get_for_model(Article).pk
+    tag_ids = []
+    for item in version.revision.version_set.filter(content_type=tagged):
+        fields = item.field_dict
+        if (
+            fields.get("content_type_id") == article_type
+            and str(fields.get("object_id")) == version.object_id
+        ):
+            tag_ids.append(fields.get("tag_id"))
+    if not tag_ids:
+        return None
+    return list(Tag.objects.filter(pk__in=tag_ids).order_by("name"))
 
 
 # Form data as a browser posts it.

@@ -94,6 +94,25 @@ def test_a_question_added_to_a_saved_article_takes_a_quote_in_the_same_save(edit
     assert article.quotes.get().section == article.sections.get(question="What happens next?")
 
 
+def test_a_new_question_posted_with_an_empty_position_goes_to_the_end(editor_client):
+    """Browsers post "0"; a forged form may post nothing, which is a place like 0, not a 500."""
+    article = make_article(sections=2, quotes_per_section=0, status="draft")
+    data = form_data(editor_client.get(change_url(article)))
+    data.update(
+        {
+            "sections-TOTAL_FORMS": "3",
+            "sections-2-question": "What happens next?",
+            "sections-2-answer": "<p>Exercises.</p>",
+            "sections-2-position": "",
+        }
+    )
+    response = editor_client.post(change_url(article), data, follow=True)
+    assert response.status_code == 200
+    assert errors(response) == []
+    questions = list(article.sections.values_list("question", flat=True))
+    assert len(questions) == 3 and questions[-1] == "What happens next?"
+
+
 @pytest.mark.parametrize(
     "reference, fields",
     [

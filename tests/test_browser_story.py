@@ -9,7 +9,14 @@ import re
 
 from explainers.models import Article, Source
 from tests.conftest import jpeg_upload
-from tests.test_browser import browser, page, select_first_word, sign_in, watch_for_errors
+from tests.test_browser import (
+    ARTIFACTS,
+    browser,
+    page,
+    select_first_word,
+    sign_in,
+    watch_for_errors,
+)
 
 __all__ = ["browser", "page"]  # fixtures, imported for pytest
 
@@ -157,6 +164,9 @@ def test_a_reporter_writes_an_explainer_and_an_editor_publishes_and_corrects_it(
         assert speaker in quote.locator("select[name$='-speaker'] option:checked").inner_text()
         quote.locator("select[name$='-section']").select_option(label=f"{question} (new)")
 
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "story-reporter-writes.png", full_page=True)
+
     # The preview shows what readers would get, before anything is saved.
     with context.expect_page() as opened:
         page.get_by_role("button", name="Preview changes").click()
@@ -197,6 +207,7 @@ def test_a_reporter_writes_an_explainer_and_an_editor_publishes_and_corrects_it(
     sign_in(page, site, editor)
     desk = page.locator(".newsroom-desk")
     assert "Rita Porter" in desk.inner_text()
+    page.screenshot(path=ARTIFACTS / "story-editor-desk.png")
     desk.get_by_role("link", name="What the joint exercises mean").click()
     page.wait_for_url("**/change/")
 
@@ -247,6 +258,7 @@ def test_a_reporter_writes_an_explainer_and_an_editor_publishes_and_corrects_it(
     added = comparison.locator(".compare-added").all_inner_texts()
     assert any("recieved" in text for text in removed)
     assert any("received" in text for text in added)
+    page.screenshot(path=ARTIFACTS / "story-editor-compares.png", full_page=True)
 
     # ... and restores the revision before the slip.
     page.get_by_role("link", name="History").click()
@@ -259,5 +271,6 @@ def test_a_reporter_writes_an_explainer_and_an_editor_publishes_and_corrects_it(
     reader.reload()
     assert reader.locator("h1").inner_text() == "What the joint exercises mean"
     assert "An earlier version misspelled" in reader.locator("main").inner_text()
+    reader.screenshot(path=ARTIFACTS / "story-reader-390.png", full_page=True)
     context.close()
     assert problems == [] and blocked == []

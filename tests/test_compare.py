@@ -85,6 +85,30 @@ def test_restoring_a_revision_brings_its_tags_back(editor_client):
     assert list(article.tags.names()) == ["Belarus"]
 
 
+@pytest.mark.parametrize("made", ["with no tags", "before tags were recorded"])
+def test_restoring_a_revision_that_records_no_tags_keeps_the_current_ones(editor_client, made):
+    article = make_article()
+    save_via_admin(
+        editor_client,
+        article,
+        headline="Version one",
+        tags="" if made == "with no tags" else "Belarus",
+    )
+    first = revisions(article)[0]
+    if made == "before tags were recorded":
+        first.revision.version_set.filter(content_type__model="taggeditem").delete()
+    save_via_admin(editor_client, article, headline="Version two", tags="Russia, Ukraine")
+    url = reverse("admin:explainers_article_revision", args=[article.pk, first.pk])
+    page = editor_client.get(url)
+    shown = BeautifulSoup(page.content, "html.parser").select_one('input[name="tags"]')
+    assert shown["value"] == "Russia, Ukraine"
+    response = editor_client.post(url, form_data(page), follow=True)
+    assert response.status_code == 200
+    article.refresh_from_db()
+    assert article.headline == "Version one"
+    assert sorted(article.tags.names()) == ["Russia", "Ukraine"]
+
+
 def test_a_new_byline_shows_the_authors_in_order(editor_client):
     article = make_article()
     save_via_admin(editor_client, article)

@@ -288,6 +288,37 @@ def test_real_links_are_kept_and_raw_html_is_escaped():
     )
 
 
+@pytest.mark.parametrize(
+    "url, href",
+    [
+        ("www.example.org", "https://www.example.org"),
+        ("example.org/report?page=2", "https://example.org/report?page=2"),
+        ("//example.org/t", "https://example.org/t"),
+        ("#why-now", "#why-now"),
+        ("mailto:desk@example.org", "mailto:desk@example.org"),
+    ],
+)
+def test_a_link_is_stored_the_way_the_admin_stores_it(url, href):
+    parsed = parse_explainer(SMALL.replace("A treaty signed", f"A [treaty]({url}) signed"))
+    assert parsed.sections[0].body.paragraphs == [
+        f'<p>A <a href="{href}">treaty</a> signed in 1999.</p>'
+    ]
+    assert [n for n in parsed.report if n.kind == "removed"] == []
+
+
+@pytest.mark.parametrize(
+    "url", ["ftp://example.org/x", "example", "https://", "file:///etc/passwd"]
+)
+def test_a_link_the_admin_would_refuse_is_reported_with_its_line_and_why(url):
+    parsed = parse_explainer(SMALL.replace("A treaty signed", f"A [treaty]({url}) signed"))
+    assert parsed.sections[0].body.paragraphs == ["<p>A treaty signed in 1999.</p>"]
+    assert [str(n) for n in parsed.report if n.kind == "removed"] == [
+        f"line 11: The link “treaty” goes to “{url}”, which is not a web address: use one "
+        "starting with https://, http:// or mailto:, or # and the anchor of a question of this "
+        "explainer. The link was removed; its words are kept."
+    ]
+
+
 # Bad input: the line and the problem, and nothing written.
 
 
@@ -391,6 +422,8 @@ LONG_PARAGRAPHS = {
     "hyphenated-capitals": lambda n: "A-" * (n // 2),
     "a-quote-and-a-run-of-names": lambda n: "“Yes,” said " + "Abc " * (n // 4 - 4),
     "a-quote-and-according-to": lambda n: "“Yes,” Abc said, " + "according to Belta " * (n // 20),
+    "an-address-of-many-dots": lambda n: "[a](" + "a.bb" * (n // 4 - 2) + "!)",
+    "an-address-with-a-space": lambda n: "[a](https://" + "a" * (n - 20) + " x)",
 }
 
 
@@ -409,6 +442,7 @@ MANY_PARAGRAPHS = {
     "headings-in-capitals": lambda i: f"WHAT IS {name(i).upper()}?\n\nIt is {name(i)}.",
     "lines-broken-mid-sentence": lambda i: "and so on",
     "placeholder-links": lambda i: "[a](#) and [b](#).",
+    "links-given-https-or-refused": lambda i: "[a](www.example.org) and [b](ftp://x).",
 }
 
 

@@ -259,7 +259,8 @@ def test_an_answer_both_changed_is_marked_on_that_answer(two_open):
     assert sections(article)[2].answer == "<p>My answer.</p>"
 
 
-def test_tags_are_not_in_revisions_so_a_difference_is_marked(two_open):
+def test_a_revision_with_no_tags_does_not_record_them_so_a_difference_is_marked(two_open):
+    """Before tags were followed a revision held none: “no tags” and “not recorded” look alike."""
     article, (me, mine), (other, theirs) = two_open
     theirs["tags"] = "Belarus"
     assert errors(save(other, article, theirs)) == []
@@ -268,6 +269,72 @@ def test_tags_are_not_in_revisions_so_a_difference_is_marked(two_open):
     marked = [li.text for li in page(refused).select(".field-tags .errorlist li")]
     assert len(marked) == 1 and "The saved article has “Belarus” here" in marked[0]
     assert "Tags" not in errors(refused)[0]
+
+
+@pytest.fixture
+def tagged_open(client, editor, colleague):
+    """Like two_open, for an article tagged “Russia” in the revision both opened."""
+    with reversion.create_revision():
+        article = make_article(sections=1)
+        article.tags.add("Russia")
+    client.force_login(editor)
+    other = Client()
+    other.force_login(colleague)
+    mine = form_data(client.get(change_url(article)))
+    theirs = form_data(other.get(change_url(article)))
+    return article, (client, mine), (other, theirs)
+
+
+def tags(article):
+    return sorted(article.tags.names())
+
+
+def test_a_tag_added_by_the_colleague_reaches_my_form_and_is_kept_with_my_summary(tagged_open):
+    article, (me, mine), (other, theirs) = tagged_open
+    assert mine["tags"] == "Russia"
+    theirs["tags"] = "Russia, Belarus"
+    assert errors(save(other, article, theirs)) == []
+
+    mine["dek"] = "My summary."
+    refused = me.post(change_url(article), mine)
+    assert "They changed: Tags." in errors(refused)[0]
+    html = page(refused)
+    assert html.select_one('input[name="tags"]')["value"] == "Belarus, Russia"
+    assert html.select(".field-tags .errorlist li") == []
+
+    assert errors(save(me, article, form_data(refused))) == []
+    article.refresh_from_db()
+    assert tags(article) == ["Belarus", "Russia"]
+    assert article.dek == "My summary."
+
+
+def test_tags_only_i_changed_are_kept_with_the_colleagues_summary(tagged_open):
+    article, (me, mine), (other, theirs) = tagged_open
+    theirs["dek"] = "Their summary."
+    assert errors(save(other, article, theirs)) == []
+
+    mine["tags"] = "Ukraine"
+    refused = me.post(change_url(article), mine)
+    html = page(refused)
+    assert html.select_one('input[name="tags"]')["value"] == "Ukraine"
+    assert html.select(".field-tags .errorlist li") == []
+    assert errors(save(me, article, form_data(refused))) == []
+    article.refresh_from_db()
+    assert tags(article) == ["Ukraine"] and article.dek == "Their summary."
+
+
+def test_tags_both_changed_are_marked_on_the_tags_with_the_colleagues(tagged_open):
+    article, (me, mine), (other, theirs) = tagged_open
+    theirs["tags"] = "Belarus"
+    assert errors(save(other, article, theirs)) == []
+
+    mine["tags"] = "Ukraine"
+    refused = me.post(change_url(article), mine)
+    html = page(refused)
+    marked = [li.text for li in html.select(".field-tags .errorlist li")]
+    assert len(marked) == 1 and "Col League changed this to “Belarus”" in marked[0]
+    assert html.select_one('input[name="tags"]')["value"] == "Ukraine"
+    assert tags(Article.objects.get()) == ["Belarus"]
 
 
 def test_a_quote_in_a_new_question_follows_it_when_the_rows_are_renumbered(two_open):
