@@ -233,13 +233,14 @@ def test_a_reporter_writes_an_explainer_and_an_editor_publishes_and_corrects_it(
 
     # A correction, added after publication.
     page.locator("#notes-group .add-row a").click()
+    page.locator("#notes-group select[name$='-kind']:visible").select_option(label="Correction")
     page.locator("#notes-group textarea:visible").first.fill(
         "An earlier version misspelled “received”."
     )
     page.get_by_role("button", name="Save and continue editing").click()
     page.wait_for_url("**/change/")
     reader.reload()
-    assert "An earlier version misspelled" in reader.locator("main").inner_text()
+    assert "Correction: An earlier version misspelled" in reader.locator("main").inner_text()
 
     # A slip: the headline is overwritten and saved.
     page.get_by_label("Headline").fill("Draft headline, do not use")
