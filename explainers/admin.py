@@ -732,7 +732,7 @@ class ArticleAdmin(SortableAdminBase, VersionAdmin):
     def hero_preview(self, article):
         photo = article.hero_photo
         if not photo:
-            return "No photo saved yet: choose one above; its preview shows once the article is saved."
+            return "No photo saved yet: choose one above; it shows here once saved."
         return format_html(
             '<img src="{}" alt="{}" class="newsroom-preview">{} — {}',
             photo.fallback["url"],
