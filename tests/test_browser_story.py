@@ -69,25 +69,37 @@ def add_in_popup(page, link, fields, button="Save"):
 
 def double_click_word(page, editor, word):
     """Double-click a word in a rich-text field, where it is on the screen, and wait for the
-    browser to select it."""
-    box = editor.evaluate(
-        """(editor, word) => {
-            const walker = document.createTreeWalker(editor, NodeFilter.SHOW_TEXT);
-            while (walker.nextNode()) {
-                const at = walker.currentNode.data.indexOf(word);
-                if (at < 0) continue;
-                const range = document.createRange();
-                range.setStart(walker.currentNode, at);
-                range.setEnd(walker.currentNode, at + word.length);
-                walker.currentNode.parentElement.scrollIntoView({block: "center"});
-                const {x, y, width, height} = range.getBoundingClientRect();
-                return {x, y, width, height};
-            }
-        }""",
-        word,
-    )
-    page.mouse.dblclick(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    page.wait_for_function("word => window.getSelection().toString().trim() === word", arg=word)
+    browser to select it. On a loaded machine the page may still be moving (widgets set up late
+    shift the layout) between finding the word and the click, so the word is found and
+    double-clicked again until it is the selection."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for _ in range(5):
+        box = editor.evaluate(
+            """(editor, word) => {
+                const walker = document.createTreeWalker(editor, NodeFilter.SHOW_TEXT);
+                while (walker.nextNode()) {
+                    const at = walker.currentNode.data.indexOf(word);
+                    if (at < 0) continue;
+                    const range = document.createRange();
+                    range.setStart(walker.currentNode, at);
+                    range.setEnd(walker.currentNode, at + word.length);
+                    walker.currentNode.parentElement.scrollIntoView({block: "center"});
+                    const {x, y, width, height} = range.getBoundingClientRect();
+                    return {x, y, width, height};
+                }
+            }""",
+            word,
+        )
+        page.mouse.dblclick(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        try:
+            page.wait_for_function(
+                "word => window.getSelection().toString().trim() === word", arg=word, timeout=3000
+            )
+            return
+        except PlaywrightTimeout:
+            continue
+    raise AssertionError(f"double-clicking never selected “{word}”")
 
 
 def message(page):
