@@ -182,11 +182,15 @@ def test_a_link_to_another_question_of_the_explainer_is_done(reporter_client, dr
     assert problems == [] and item["class"] == ["check-done"]
 
 
-def test_the_checklist_names_a_bad_address_saved_through_the_importer(reporter_client, reporter):
+def test_the_importer_names_a_bad_address_and_saves_its_words_without_the_link(reporter):
+    # The importer applies the rich-text field's rules (see test_importer for the messages):
+    # what the admin would refuse is reported with its line, and only the words are saved.
     text = SMALL.replace("A treaty signed", "A [treaty](https:example) signed")
-    article = save_explainer(parse_explainer(text), user=reporter).article
-    item, problems = checklist_links(reporter_client, article)
-    assert "Question 1 links “treaty” to “https:example”, which is not a web address." in problems
+    result = save_explainer(parse_explainer(text), user=reporter)
+    removed = [note for note in result.report if note.kind == "removed"]
+    assert len(removed) == 1 and "“https:example”, which is not a web address" in str(removed[0])
+    answer = result.article.sections.order_by("position").first().answer
+    assert "A treaty signed" in answer and "https:example" not in answer
 
 
 # The editor, in a browser.
