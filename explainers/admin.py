@@ -226,6 +226,11 @@ class QuestionSectionInline(ArticlePartInline, SortableStackedInline):
     autocomplete_fields = ("sources",)
 
     def get_fields(self, request, obj=None):
+        if obj is None:
+            # A new article has nothing to mark as updated yet.
+            return [
+                f for f in super().get_fields(request, obj) if f != ("mark_updated", "revised_at")
+            ]
         if self.article_allows(request, obj):
             return super().get_fields(request, obj)
         # Read-only: the answer as readers see it, and no "mark as updated" (a form's tick box).

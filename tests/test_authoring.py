@@ -203,6 +203,12 @@ def test_the_read_only_page_shows_when_an_answer_was_marked_updated(reporter_cli
     assert str(timezone.localtime(when).year) in rows[1].text
 
 
+def test_a_new_article_offers_no_mark_as_updated_but_a_saved_one_does(editor_client):
+    assert "Mark as updated now" not in html(editor_client.get(ADD_URL)).text
+    article = make_article(sections=1)
+    assert "Mark as updated now" in html(editor_client.get(change_url(article))).text
+
+
 # The writer's own byline.
 
 
