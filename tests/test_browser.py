@@ -404,8 +404,9 @@ def test_a_keyboard_user_reorders_questions_and_adds_a_speaker_without_leaving_t
     popup = opened.value
     popup.get_by_label("Name").fill("Pavel Muzyka")
     popup.get_by_label("Usual role").fill("Analyst")
-    popup.get_by_role("button", name="Save", exact=True).click()
-    popup.wait_for_event("close")
+    # Waiting starts before the click: the pop-up may close before a later wait would begin.
+    with popup.expect_event("close"):
+        popup.get_by_role("button", name="Save", exact=True).click()
     assert quote.locator("select[name$='-speaker'] option:checked").inner_text() == "Pavel Muzyka"
 
     save_and_continue(page)
