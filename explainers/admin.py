@@ -40,6 +40,9 @@ from . import compare, workflow
 from . import merge as merging
 from .forms import (
     ArticleAdminForm,
+    CheckedAutocompleteSelect,
+    CheckedAutocompleteSelectMultiple,
+    CheckedMultipleChoiceField,
     ImportExplainerForm,
     MergeTagsForm,
     NoteFormSet,
@@ -91,7 +94,28 @@ def action_page(model_admin, request, title, template, form, **context):
     return TemplateResponse(request, template, context)
 
 
-class SharedRecordAdmin(admin.ModelAdmin):
+class CheckedAutocomplete:
+    """For every admin with autocomplete fields: a posted value no row could have (an id past the
+    database's integer range) is "Select a valid choice" on its field, never a database error
+    (see forms.could_be_key)."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = CheckedAutocompleteSelect(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = CheckedAutocompleteSelectMultiple(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+            kwargs.setdefault("form_class", CheckedMultipleChoiceField)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class SharedRecordAdmin(CheckedAutocomplete, admin.ModelAdmin):
     """A record shown on many articles (an author, speaker, source, photo or tag). Anyone with
     the model permission adds one; changing, merging or deleting one that a published or a
     colleague's article shows is an editor's (workflow.can_change_shared)."""
@@ -183,7 +207,19 @@ class TagAdmin(SharedRecordAdmin):
 # Inlines. Each part of an article may be changed only by someone who may change the article.
 
 
-class ArticlePartInline:
+class CappedInline:
+    """An inline formset builds no more than `max_num` rows, far more than a real explainer has:
+    a forged TOTAL_FORMS gets Django's "Please submit at most … forms" at once, instead of the
+    thousand forms Django builds by default."""
+
+    max_num = 200
+
+    def get_formset(self, request, obj=None, **kwargs):
+        kwargs.setdefault("absolute_max", self.get_max_num(request, obj, **kwargs))
+        return super().get_formset(request, obj, **kwargs)
+
+
+class ArticlePartInline(CappedInline):
     """Inline rows follow the article's own permission: a read-only article has read-only parts."""
 
     def article_allows(self, request, obj):
@@ -201,15 +237,16 @@ class ArticlePartInline:
         return super().has_delete_permission(request, obj) and self.article_allows(request, obj)
 
 
-class BylineInline(ArticlePartInline, admin.TabularInline):
+class BylineInline(CheckedAutocomplete, ArticlePartInline, admin.TabularInline):
     model = Byline
     extra = 1
     autocomplete_fields = ("author",)
+    max_num = 20
     verbose_name = "author"
     verbose_name_plural = "byline (authors in order)"
 
 
-class QuestionSectionInline(ArticlePartInline, SortableStackedInline):
+class QuestionSectionInline(CheckedAutocomplete, ArticlePartInline, SortableStackedInline):
     model = QuestionSection
     form = SectionForm
     formset = SectionFormSet
@@ -258,10 +295,11 @@ class QuestionSectionInline(ArticlePartInline, SortableStackedInline):
         return date_format(timezone.localtime(section.revised_at), "DATETIME_FORMAT")
 
 
-class QuoteInline(ArticlePartInline, SortableStackedInline):
+class QuoteInline(CheckedAutocomplete, ArticlePartInline, SortableStackedInline):
     model = Quote
     formset = QuoteFormSet
     extra = 0
+    max_num = 400
     fields = (
         ("section", "after_paragraph"),
         "text",
@@ -279,12 +317,13 @@ class UpdateNoteInline(ArticlePartInline, admin.TabularInline):
     fields = ("noted_at", "kind", "section", "text")
 
 
-class ShareLinkInline(admin.TabularInline):
+class ShareLinkInline(CappedInline, admin.TabularInline):
     """Editors only: a read-only look at an unpublished article for someone without a login."""
 
     model = ShareLink
     form = ShareLinkForm
     extra = 0
+    max_num = 50
     fields = ("expires_at", "revoked", "link", "created_by", "created_at")
     readonly_fields = ("link", "created_by", "created_at")
     verbose_name_plural = "share links (read-only previews for people without a login)"
@@ -343,7 +382,7 @@ class StateFilter(admin.SimpleListFilter):
 
 
 @admin.register(Article)
-class ArticleAdmin(SortableAdminBase, VersionAdmin):
+class ArticleAdmin(CheckedAutocomplete, SortableAdminBase, VersionAdmin):
     form = ArticleAdminForm
     formfield_overrides = RICH_TEXT
     change_list_template = "admin/explainers/article/change_list.html"

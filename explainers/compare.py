@@ -24,6 +24,7 @@ from taggit.models import Tag
 from photos.models import Photo
 
 from .forms import display_name
+from .merge import recorded_tags
 from .models import Article, Author, Source, Speaker, UpdateNote
 from .richtext import html_to_text, split_blocks
 
@@ -100,13 +101,12 @@ class Snapshot:
         self.version = version
         self.parts = {}
         self.unreadable = 0
-        self.has_tags = False
+        # A revision holding none of this article's taggings does not record its tags (the one
+        # rule, shared with the merge and the restore: merge.recorded_tags).
+        self.has_tags = recorded_tags(version) is not None
         article_type = ContentType.objects.get_for_model(Article).pk
         for item in version.revision.version_set.select_related("content_type"):
             model = item.content_type.model
-            if model == "taggeditem":
-                # A revision made before tags were followed holds none: "not recorded".
-                self.has_tags = True
             try:
                 fields = item.field_dict
             except RevertError:
@@ -203,7 +203,7 @@ class Snapshot:
         return [line if isinstance(line, Line) else Line(line) for line in lines]
 
     def tag_names(self, names):
-        if not self.has_tags and not self.parts.get("taggeditem"):
+        if not self.has_tags:
             return "none (or not recorded: revisions made before tags were kept hold none)"
         tags = sorted(names.of(Tag, t["tag_id"]) for t in self.parts.get("taggeditem", []))
         return ", ".join(tags) or "none"

@@ -10,8 +10,13 @@ from types import SimpleNamespace
 
 from adminsortable2.admin import CustomInlineFormSetMixin
 from django import forms
-from django.contrib.admin.widgets import AdminSplitDateTime
+from django.contrib.admin.widgets import (
+    AdminSplitDateTime,
+    AutocompleteSelect,
+    AutocompleteSelectMultiple,
+)
 from django.core.exceptions import ValidationError
+from django.db import connections
 from django.db.models import F
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
@@ -53,6 +58,61 @@ class SectionChoiceField(forms.ModelChoiceField):
         if isinstance(value, str) and value.startswith(self.NEW) and self.resolve_new:
             return self.resolve_new(value.removeprefix(self.NEW))
         return super().to_python(value)
+
+
+def could_be_key(form_field, value):
+    """Whether `value` (as posted) could be the key of a row offered by a model choice field.
+
+    A number past the database's integer range (or not a number at all, for an integer key) is
+    no row's: Django turns such an `exact` lookup into an empty result, but an `__in` lookup sends
+    it to the database, where SQLite raises OverflowError and PostgreSQL a DataError. The fields
+    and widgets below leave such values out before they query."""
+    model = form_field.queryset.model
+    key = model._meta.get_field(form_field.to_field_name) if form_field.to_field_name else None
+    key = key or model._meta.pk
+    try:
+        value = key.to_python(value)
+    except ValidationError:
+        return False
+    if isinstance(value, int):
+        low, high = connections[form_field.queryset.db].ops.integer_field_range(
+            key.get_internal_type()
+        )
+        return (low is None or value >= low) and (high is None or value <= high)
+    return True
+
+
+class CheckedMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """A choice of several rows (the admin's autocomplete fields) where a value no row could have
+    is "Select a valid choice", not a database error."""
+
+    def _check_values(self, value):
+        for pk in value:
+            if not could_be_key(self, pk):
+                raise ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": pk},
+                )
+        return super()._check_values(value)
+
+
+class CheckedAutocompleteMixin:
+    """The admin's autocomplete widget shows the chosen rows of a posted form by looking them up
+    with `__in`: values no row could have are left out (the field names them as invalid)."""
+
+    def optgroups(self, name, value, attr=None):
+        field = self.choices.field
+        value = [v for v in value if v in field.empty_values or could_be_key(field, v)]
+        return super().optgroups(name, value, attr)
+
+
+class CheckedAutocompleteSelect(CheckedAutocompleteMixin, AutocompleteSelect):
+    pass
+
+
+class CheckedAutocompleteSelectMultiple(CheckedAutocompleteMixin, AutocompleteSelectMultiple):
+    pass
 
 
 class ArticleChildFormSet(CustomInlineFormSetMixin, BaseInlineFormSet):

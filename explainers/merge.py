@@ -40,7 +40,7 @@ from django.utils.text import Truncator
 from reversion.models import Version
 from taggit.models import Tag, TaggedItem
 
-from .forms import SectionChoiceField, display_name, latest_version
+from .forms import SectionChoiceField, could_be_key, display_name, latest_version
 from .models import Article, Byline, QuestionSection, Quote, UpdateNote
 from .richtext import html_to_text, sanitize_html
 
@@ -238,7 +238,8 @@ def renamed(values, old, new):
 def shown(form_field, values):
     """A field's posted values in words, for a message."""
     if isinstance(form_field, forms.ModelMultipleChoiceField):
-        chosen = form_field.queryset.filter(pk__in=[v for v in values if v.isdigit()])
+        keys = [v for v in values if v.isdigit() and could_be_key(form_field, v)]
+        chosen = form_field.queryset.filter(pk__in=keys)
         text = ", ".join(map(str, chosen)) or "none"
     elif isinstance(form_field, forms.ModelChoiceField):
         value = values[0] if values else ""
@@ -427,10 +428,15 @@ def merge_rows(merge, data, formset, base_rows):
         )
     existing = [r for r in rows if r[0] is not None]
     if order:
-        existing.sort(key=lambda r: position_of(r[1].get(f"-{order}")))
+        # The saved rows in the merged order, numbered 1, 2, 3…: the editor's order and a row
+        # the colleague put at the same place would otherwise share a position, and the save
+        # would be refused again.
+        existing.sort(key=lambda r: placed_last_if_none(r[1].get(f"-{order}")))
+        for position, (_, row, _, _) in enumerate(existing, start=1):
+            row[f"-{order}"] = [str(position)]
     added = [r for r in rows if r[0] is None]
     if order:
-        # A row the editor added where a colleague's row now stands goes to the end instead.
+        # A row the editor added where a saved row now stands goes to the end instead.
         taken = {position_of(r[1].get(f"-{order}")) for r in existing}
         for _, row, _, _ in added:
             if position_of(row.get(f"-{order}")) in taken - {0}:
@@ -459,6 +465,12 @@ def position_of(values):
         return int((values or ["0"])[0])
     except ValueError:
         return 0
+
+
+def placed_last_if_none(values):
+    """A sort key: by position, a row posted without one (or at 0) after the others."""
+    position = position_of(values)
+    return (position == 0, position)
 
 
 def renamed_querydict(data, old, new):

@@ -305,13 +305,21 @@ def step_done(step, articles, **details):
     return STEPS[step][2].format(count=len(articles), **details)
 
 
+def same_second(one, other):
+    """Whether two dates are the same to the second: the change form keeps no finer, so an
+    article saved untouched loses a date's microseconds without its date being changed."""
+    if one is None or other is None:
+        return one is other
+    return one.replace(microsecond=0) == other.replace(microsecond=0)
+
+
 def step_for_change(old_status, old_published_at, article):
     """The workflow step a save through the change form took, as (step, details), or None for an
     ordinary edit: a change of status, or of a published article's date (scheduling it, or
     publishing a scheduled one now). `article` is as saved."""
     new_status = article.status
     if new_status == old_status and (
-        new_status != Status.PUBLISHED or article.published_at == old_published_at
+        new_status != Status.PUBLISHED or same_second(article.published_at, old_published_at)
     ):
         return None
     if new_status == Status.PUBLISHED:

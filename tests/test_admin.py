@@ -297,3 +297,27 @@ def test_an_anchor_typed_twice_is_named_on_its_field(editor_client):
     response = editor_client.post(ADD_URL, data)
     assert "Another question of this article has the anchor “treaty”." in errors(response)
     assert not Article.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["lead_sources", "hero_photo", "bylines-0-author", "sections-0-sources", "quotes-0-speaker"],
+)
+def test_an_id_too_large_for_the_database_is_an_invalid_choice(editor_client, name):
+    article = make_article(headline="Live one")
+    data = form_data(editor_client.get(change_url(article)))
+    data.update({name: "99999999999999999999999", "headline": "Changed"})
+    response = editor_client.post(change_url(article), data)
+    assert response.status_code == 200
+    assert any(e.startswith("Select a valid choice.") for e in errors(response))
+    assert Article.objects.get().headline == "Live one"
+
+
+def test_a_forged_number_of_questions_is_refused_with_a_message(editor_client):
+    article = make_article(headline="Live one")
+    data = form_data(editor_client.get(change_url(article)))
+    data.update({"sections-TOTAL_FORMS": "99999999", "headline": "Changed"})
+    response = editor_client.post(change_url(article), data)
+    assert response.status_code == 200
+    assert "Please submit at most 200 forms." in errors(response)
+    assert Article.objects.get().headline == "Live one"

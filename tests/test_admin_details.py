@@ -97,6 +97,17 @@ def test_an_editor_scheduling_on_the_form_is_told_when_it_goes_out(settings, edi
     assert history(article) == (f"Scheduled for {stamp}.", f"Scheduled for {stamp}.")
 
 
+def test_a_scheduled_article_saved_untouched_is_not_scheduled_again(editor_client):
+    when = timezone.now() + datetime.timedelta(days=2)
+    article = make_article(headline="Soon", published_at=when.replace(microsecond=123456))
+    data = form_data(editor_client.get(change_url(article)))
+    response = editor_client.post(change_url(article), data, follow=True)
+    assert errors(response) == []
+    said = shown_messages(response)
+    assert "was changed successfully" in said[0] and "Scheduled" not in said[0]
+    assert not history(article)[0].startswith("Scheduled for")
+
+
 def test_an_editor_publishing_on_the_form_is_told_published(editor_client):
     article = make_article(headline="Ready", status="review")
     data = form_data(editor_client.get(change_url(article)))

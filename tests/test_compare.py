@@ -6,6 +6,7 @@ shows what it was and what it became, in words.
 import datetime
 
 import pytest
+import reversion
 from bs4 import BeautifulSoup
 from django.test import Client
 from django.urls import reverse
@@ -107,6 +108,21 @@ def test_restoring_a_revision_that_records_no_tags_keeps_the_current_ones(editor
     article.refresh_from_db()
     assert article.headline == "Version one"
     assert sorted(article.tags.names()) == ["Russia", "Ukraine"]
+
+
+def test_a_revision_holding_only_another_articles_tags_does_not_record_this_ones(editor_client):
+    article = make_article(headline="Ours")
+    other = make_article(headline="Theirs", slug="theirs")
+    other.tags.add("Belarus")
+    # One revision of both, as a bulk action may make: it holds the other article's tagging.
+    with reversion.create_revision():
+        reversion.add_to_revision(article)
+        reversion.add_to_revision(other)
+    save_via_admin(editor_client, article, tags="Russia")
+    assert changes(editor_client.get(compare_url(article))) == [
+        ("removed", "Tags: none (or not recorded: revisions made before tags were kept hold none)"),
+        ("added", "Tags: Russia"),
+    ]
 
 
 def test_a_new_byline_shows_the_authors_in_order(editor_client):

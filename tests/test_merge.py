@@ -372,3 +372,31 @@ def test_questions_reordered_by_both_keep_my_order(two_open):
     assert "The order of the questions (your order is kept)" in errors(refused)[0]
     assert errors(save(me, article, form_data(refused))) == []
     assert [s.pk for s in sections(article)] == [second.pk, first.pk, third.pk]
+
+
+def test_my_order_and_a_question_the_colleague_put_at_the_top_get_their_own_places(two_open):
+    article, (me, mine), (other, theirs) = two_open
+    first, second, third = sections(article)
+    # The colleague adds a question and moves it to the top.
+    theirs.update(
+        {
+            "sections-TOTAL_FORMS": "4",
+            "sections-0-position": "2",
+            "sections-1-position": "3",
+            "sections-2-position": "4",
+            "sections-3-question": "Their top question?",
+            "sections-3-answer": "<p>Their answer.</p>",
+            "sections-3-position": "1",
+        }
+    )
+    assert errors(save(other, article, theirs)) == []
+    added = QuestionSection.objects.get(question="Their top question?")
+    # I move the second question to the top.
+    mine.update({"sections-0-position": "2", "sections-1-position": "1"})
+    refused = me.post(change_url(article), mine)
+    assert "Added question “Their top question?”" in errors(refused)[0]
+
+    assert errors(save(me, article, form_data(refused))) == []
+    ordered = sections(article)
+    assert [s.pk for s in ordered] == [second.pk, added.pk, first.pk, third.pk]
+    assert [s.position for s in ordered] == [1, 2, 3, 4]
