@@ -1,6 +1,7 @@
 import datetime
 import io
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,25 @@ def media_root(settings, tmp_path):
     """Uploads and generated images go to a throw-away folder, never the project's media/."""
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
+
+
+def assert_linear_time(run, size, *, steps=16, bound=80):
+    """`run(n)` reads an input of size n. Reading `size` must take under `bound` times what
+    size/`steps` takes: linear time is about `steps` times (more for the memory a big input
+    takes), quadratic `steps`² (256). The two are measured in the same run, so a busy machine
+    slows both alike; no absolute time is asserted."""
+
+    def seconds(n):
+        start = time.perf_counter()
+        run(n)
+        return time.perf_counter() - start
+
+    small = min(seconds(size // steps) for _ in range(3))
+    limit = bound * max(small, 0.01)
+    big = seconds(size)
+    if big >= limit:
+        big = min(big, seconds(size))  # once more: the machine may have been busy
+    assert big < limit, f"{size // steps:,} took {small:.4f} s; {size:,} took {big:.2f} s"
 
 
 @pytest.fixture
