@@ -11,7 +11,7 @@ PORT ?= 8000
 -include .env
 export
 
-.PHONY: run serve test install install-dev browser-deps migrate demo lint bench clean
+.PHONY: run serve test install install-dev browser-deps edge-deps migrate demo lint bench bench-edge clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -56,17 +56,38 @@ SERVE_ENV = DJANGO_DEBUG=0 DJANGO_HASHED_STATIC=1 DJANGO_SECURE_SSL_REDIRECT=0 \
 	DJANGO_SECURE_COOKIES=0 DJANGO_HSTS_SECONDS=0 NEWSROOM_SERVE_MEDIA=1 \
 	DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')}"
 
-serve: demo
+# `make serve`: the whole stack from the Procfile (honcho): Varnish on $(HOST):$(PORT), gunicorn
+# behind it on 127.0.0.1:$(ORIGIN_PORT), the task worker on the database queue, and Redis on
+# 127.0.0.1:$(CACHE_PORT) as the cache they share unless REDIS_URL names one. Ctrl-C stops all.
+ORIGIN_PORT ?= $(shell echo $$(( $(PORT) + 1 )))
+CACHE_PORT ?= $(shell echo $$(( $(PORT) + 2 )))
+
+serve: demo edge-deps
 	$(SERVE_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0
-	@echo "Serving with production settings on http://$(HOST):$(PORT)/ ($(WORKERS) workers)"
-	$(SERVE_ENV) $(VENV)/bin/gunicorn newsroom.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) \
-		--worker-tmp-dir /dev/shm --graceful-timeout 5
+	@if [ -z "$$REDIS_URL" ] && ! command -v redis-server >/dev/null 2>&1; then \
+		echo "make serve needs Redis, the cache gunicorn's workers and the task worker share:" \
+			"set REDIS_URL or install it (sudo apt-get install redis-server)" >&2; exit 1; fi
+	@echo "Serving Newsroom through the edge on http://$(HOST):$(PORT)/ (origin: 127.0.0.1:$(ORIGIN_PORT), $(WORKERS) workers)"
+	$(SERVE_ENV) NEWSROOM_TASKS=database NEWSROOM_EDGE_URL=http://127.0.0.1:$(PORT) \
+		EDGE_LISTEN=$(HOST):$(PORT) \
+		EDGE_ORIGIN=127.0.0.1:$(ORIGIN_PORT) CACHE_PORT=$(CACHE_PORT) VENV=$(VENV) WORKERS=$(WORKERS) \
+		REDIS_URL="$${REDIS_URL:-redis://127.0.0.1:$(CACHE_PORT)/0}" \
+		$(VENV)/bin/honcho --no-colour -f Procfile start edge origin worker $$([ -z "$$REDIS_URL" ] && echo cache)
+
+# Varnish (with its xkey vmod) and nginx from Debian's packages, when missing.
+edge-deps:
+	bash deploy/install-edge.sh
 
 # Speed: requests/s, latency and queries of the article page against the framework's floor.
 bench: install
 	$(PY) bench/serve.py $(BENCH_ARGS)
 
-test: install-dev browser-deps
+# The edge: nginx on the page's bytes, Varnish, gunicorn cached and uncached, a bare Django view;
+# then a breaking-news run (readers through Varnish while an editor corrects the story).
+bench-edge: install edge-deps
+	$(PY) bench/edge.py $(BENCH_ARGS)
+
+test: install-dev browser-deps edge-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Chromium, Java and the npm checkers for the browser tests (installs only what is missing).

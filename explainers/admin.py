@@ -1042,3 +1042,44 @@ class ShareLinkAdmin(admin.ModelAdmin):
 
     def has_module_permission(self, request):
         return workflow.can_share(request.user) and super().has_module_permission(request)
+
+
+# Background tasks (explainers.tasks): the attempts that failed, for admins, read-only. Replaces
+# django-tasks-db's own admin, which lists every result to whoever holds its model permission.
+
+from django_tasks_db.admin import DBTaskResultAdmin  # noqa: E402 — registers it, replaced below
+from django_tasks_db.models import DBTaskResult  # noqa: E402
+
+from . import tasks as background  # noqa: E402
+
+admin.site.unregister(DBTaskResult)
+
+
+@admin.register(DBTaskResult)
+class FailedTaskAdmin(DBTaskResultAdmin):
+    list_display = ("task_name", "attempt", "error", "enqueued_at", "finished_at")
+    list_display_links = ("task_name",)
+    list_filter = ("task_path",)
+    search_fields = ("task_path", "exception_class_path", "traceback")
+    ordering = ["-finished_at"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).failed()
+
+    def has_module_permission(self, request):
+        return workflow.can_see_tasks(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return workflow.can_see_tasks(request.user)
+
+    @admin.display(description="attempt")
+    def attempt(self, result):
+        number = (result.args_kwargs or {}).get("kwargs", {}).get("attempt", 1)
+        total = background.attempts()
+        outcome = "retry queued" if number < total else "gave up"
+        return f"{number} of {total} ({outcome})"
+
+    @admin.display(description="error")
+    def error(self, result):
+        lines = [line for line in result.traceback.splitlines() if line.strip()]
+        return lines[-1] if lines else result.exception_class_path

@@ -6,4 +6,5 @@ class ExplainersConfig(AppConfig):
     verbose_name = "Explainers"
 
     def ready(self):
-        from . import signals  # noqa: F401 — connects the page-document handlers
+        # The change pipeline's entry points, and the edge cache's purge on pages_changed.
+        from . import edge, signals  # noqa: F401

@@ -18,6 +18,10 @@ by construction:
 3. sends `pages_changed(article_ids=…, groups=…)`, where further layers (the edge cache, the
    content API's cache) listen.
 
+A change touching more than NEWSROOM_REBUILD_INLINE articles (a speaker quoted on thousands)
+does 2 and 3 at once and leaves 1 to background tasks in batches (refresh_later): the documents
+are already discarded, and a reader who finds none renders it on demand.
+
 Pending work gathers per connection, so an admin save touching forty rows rebuilds each article
 once. What a rolled-back transaction left pending is done with the next commit: harmless.
 """
@@ -86,7 +90,31 @@ def flush():
     ids, groups = set(state.article_ids), set(state.groups)
     state.article_ids.clear()
     state.groups.clear()
-    refresh(ids, groups)
+    if len(ids) <= inline_limit():
+        refresh(ids, groups)
+    else:
+        refresh_later(ids, groups)
+
+
+def inline_limit():
+    from django.conf import settings
+
+    return getattr(settings, "NEWSROOM_REBUILD_INLINE", 20)
+
+
+def refresh_later(article_ids, groups=()):
+    """A change shown on many articles (a speaker, source, tag, author or photo renamed): their
+    documents were discarded inside the write's transaction (articles_changed), so invalidate
+    their pages and tell the listeners now, and rebuild the documents in background tasks, in
+    batches (explainers.tasks.rebuild_documents). Until a batch is done a reader of one of
+    those pages renders its document on demand (document.stored): never an old page."""
+    from . import tasks
+
+    ids, groups = set(article_ids), set(groups)
+    groups |= article_groups(ids)
+    pagecache.bump(groups)
+    pages_changed.send(sender=None, article_ids=ids, groups=groups)
+    tasks.rebuild_later(ids)
 
 
 def refresh(article_ids, groups=()):

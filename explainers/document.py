@@ -6,7 +6,9 @@ on every request.
 `rebuild(ids)` stores fresh ones. Every write to an article, its parts, or a speaker, source,
 author, photo or tag it shows goes through the change pipeline (explainers.changes), which
 discards the documents concerned at once and rebuilds them when the write commits — before the
-page cache is invalidated, so a page cached afterwards is never built from an old document. Previews of unsaved changes never use
+page cache is invalidated, so a page cached afterwards is never built from an old document (a
+change shown on many articles leaves the rebuild to background batches: the documents are gone,
+so a reader renders a fresh one on demand). Previews of unsaved changes never use
 the stored document: they build one from the state in hand.
 """
 

@@ -13,17 +13,22 @@ time.
 
 Requests carrying a session cookie (staff) are never cached and are marked private. If the cache
 is unavailable every lookup is a miss and pages are rendered from the database.
+
+A hit is answered by `cached_hit()`, the one hit path: early, by `EarlyHitMiddleware` (before the
+session, CSRF, authentication and messages middleware, which a reader's hit has no use for), and
+by the view's decorator for any request that reaches the view all the same.
 """
 
 import hashlib
 import uuid
 from dataclasses import dataclass
-from functools import wraps
+from functools import lru_cache, wraps
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Min
 from django.http import HttpResponse, HttpResponseNotModified
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.http import http_date, parse_http_date_safe, quote_etag, urlencode
@@ -43,10 +48,12 @@ class Entry:
     valid_until: float | None
     etag: str = ""
     last_modified: str = ""
+    surrogate_keys: str = ""  # the `xkey` header: the edge key of each group (see edge_key)
 
     def __post_init__(self):
         # Worked out once when the page is rendered, not on every hit.
         self.last_modified = self.last_modified or http_date(self.rendered_at)
+        self.surrogate_keys = self.surrogate_keys or keys_header(self.tokens)
         if not self.etag:
             digest = hashlib.sha1(self.content)
             digest.update("".join(sorted(self.tokens.values())).encode())
@@ -64,6 +71,17 @@ def group_key(group):
     (a Cyrillic tag's slug too). A cache hit reads one per group, and the cache checks each key
     character by character, so short keys make hits cheaper."""
     return GROUP + hashlib.blake2b(group.encode(), digest_size=8).hexdigest()
+
+
+def edge_key(group):
+    """The surrogate key of a group at the edge cache: the digest of its token's cache key,
+    without the cache's prefix — short, and safe in a header whatever the group's script."""
+    return group_key(group)[len(GROUP) :]
+
+
+def keys_header(token_keys):
+    """The `xkey` header of a page rendered under these token keys (one per group)."""
+    return " ".join(sorted(key[len(GROUP) :] for key in token_keys))
 
 
 def tokens(groups):
@@ -144,12 +162,58 @@ def cacheable(request):
     )
 
 
+@lru_cache(maxsize=8)
+def cache_directives(setting):
+    """NEWSROOM_PUBLIC_CACHE_CONTROL as (directive, seconds or None) pairs, read once."""
+    directives = []
+    for part in setting.split(","):
+        name, _, value = part.strip().partition("=")
+        if value.strip().isdigit():
+            directives.append((name.strip().lower(), int(value)))
+        elif part.strip():
+            directives.append((part.strip(), None))  # "public", or a directive kept as written
+    return tuple(directives)
+
+
+LIFETIMES = ("max-age", "s-maxage")
+
+
+def cache_control(valid_until, now=None):
+    """The Cache-Control of a public page: NEWSROOM_PUBLIC_CACHE_CONTROL (s-maxage for the edge,
+    max-age for browsers, stale-while-revalidate as the edge's grace), its lifetimes cut so that
+    no copy outlives `valid_until` — the next scheduled publication as it was when the page was
+    rendered (an article scheduled since then showing on this page purged it): max-age and
+    s-maxage end by then, and s-maxage plus stale-while-revalidate too."""
+    setting = settings.NEWSROOM_PUBLIC_CACHE_CONTROL
+    if valid_until is None:
+        return setting
+    left = max(0, int(valid_until - (now if now is not None else timezone.now().timestamp())))
+    directives = cache_directives(setting)
+    values = dict(directives)
+    edge = min(values.get("s-maxage", values.get("max-age")) or 0, left)
+    parts = []
+    for name, seconds in directives:
+        if seconds is None:
+            parts.append(name)
+            continue
+        if name in LIFETIMES:
+            seconds = min(seconds, left)
+        elif name == "stale-while-revalidate":
+            seconds = min(seconds, left - edge)
+        parts.append(f"{name}={seconds}")
+    return ", ".join(parts)
+
+
 def public_headers(response, entry, state):
+    """The headers of a public page, on a miss and on a hit alike (the page cache's own views
+    and any middleware serving its hits call this): validators, lifetimes, and the surrogate
+    keys the edge cache purges it by (the edge strips them before browsers see them)."""
     response["ETag"] = entry.etag
     response["Last-Modified"] = entry.last_modified
-    response["Cache-Control"] = settings.NEWSROOM_PUBLIC_CACHE_CONTROL
+    response["Cache-Control"] = cache_control(entry.valid_until)
     response["Vary"] = "Cookie"
     response["X-Cache"] = state
+    response["xkey"] = entry.surrogate_keys or keys_header(entry.tokens)
     return response
 
 
@@ -165,6 +229,57 @@ def not_modified(request, entry):
         return False
     since = parse_http_date_safe(if_modified_since)
     return since is not None and int(entry.rendered_at) <= since
+
+
+def cached_hit(request, key):
+    """The answer to a request from its valid cached page (a 304 when the reader has it), or None
+    on a miss. The body's length is set here: an early hit passes no CommonMiddleware."""
+    entry = cache.get(key)
+    if entry is None or not still_valid(entry):
+        return None
+    if not_modified(request, entry):
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(entry.content, content_type=entry.content_type)
+    response["Content-Length"] = str(len(response.content))
+    return public_headers(response, entry, "HIT")
+
+
+class EarlyHitMiddleware:
+    """Answer a reader's cached page before the heavy middleware: for a cacheable request
+    (anonymous GET/HEAD) to a view wrapped by `cached_page`, the same key and the same hit as the
+    view's decorator. Anything else — a miss, another view, an unknown address — goes on down the
+    chain unchanged. Placed below the middleware whose headers every response carries (security,
+    CSP, permissions policy, frame options), so an early hit carries them too."""
+
+    KNOWN = 10_000  # addresses whose view is remembered, per process
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        # The address → the query parameters of its cached view, or False: resolving the address
+        # was a seventh of a hit. Forgotten when full, so junk addresses cannot grow it.
+        self.views = {}
+
+    def query(self, request):
+        known = (settings.ROOT_URLCONF, request.path_info)
+        query = self.views.get(known)
+        if query is None:
+            try:
+                view = resolve(request.path_info).func
+            except Resolver404:
+                view = None
+            query = getattr(view, "page_cache_query", False)
+            if len(self.views) >= self.KNOWN:
+                self.views.clear()
+            self.views[known] = query
+        return query
+
+    def __call__(self, request):
+        if cacheable(request) and (query := self.query(request)) is not False:
+            response = cached_hit(request, page_key(request, query))
+            if response is not None:
+                return response
+        return self.get_response(request)
 
 
 def cached_page(view=None, *, groups=None, query=None):
@@ -184,12 +299,8 @@ def cached_page(view=None, *, groups=None, query=None):
                     patch_cache_control(response, private=True, no_store=True)
                 return response
             key = page_key(request, query)
-            entry = cache.get(key)
-            if entry is not None and still_valid(entry):
-                if not_modified(request, entry):
-                    return public_headers(HttpResponseNotModified(), entry, "HIT")
-                response = HttpResponse(entry.content, content_type=entry.content_type)
-                return public_headers(response, entry, "HIT")
+            if (hit := cached_hit(request, key)) is not None:
+                return hit
 
             request.page_cache_groups = {SITE, *(groups(request, **kwargs) if groups else ())}
             before = tokens(request.page_cache_groups)  # read before the database is
@@ -211,6 +322,8 @@ def cached_page(view=None, *, groups=None, query=None):
                 cache.set(key, entry)
             return public_headers(response, entry, "MISS")
 
+        # What EarlyHitMiddleware needs to find this view's pages: its query parameters.
+        wrapper.page_cache_query = query or {}
         return wrapper
 
     return decorate(view) if view is not None else decorate

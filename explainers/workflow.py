@@ -54,6 +54,16 @@ def is_editor(user):
     return user.is_active and user.has_perm("explainers.publish_article")
 
 
+def can_see_tasks(user):
+    """The background tasks' results (failures with their tracebacks, which name internals) are
+    for admins: superusers and whoever manages the newsroom's users."""
+    return (
+        user.is_active
+        and user.is_staff
+        and (user.is_superuser or user.has_perm("auth.change_user"))
+    )
+
+
 def own_articles(user):
     """The ids of a user's own articles: created by them, or bylined to their author profile."""
     return Article.objects.filter(Q(created_by=user) | Q(bylines__author__user=user)).values("pk")

@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "adminsortable2",
     "newsroom.apps.TagsConfig",  # taggit, labelled "Tags"
     "reversion",
+    "django_tasks",
+    "django_tasks_db",
     "explainers",
     "photos",
 ]
@@ -70,13 +72,16 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "newsroom.middleware.CSPMiddleware",  # django-csp's, its usual policy built once
+    # Response headers only; above the early hit so that a cached page carries them too.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A reader's cached page is answered here, before sessions, CSRF, auth and messages.
+    "explainers.pagecache.EarlyHitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "newsroom.urls"
@@ -141,11 +146,47 @@ else:
 
 # Anonymous reader pages are cached until what they show changes (explainers.pagecache).
 NEWSROOM_PAGE_CACHE = env_bool("NEWSROOM_PAGE_CACHE", True)
-# What a CDN or browser may do with a public page: keep it briefly, serve it stale while it
-# fetches a fresh one. The application's own cache is never stale.
+# The edge cache in front of the origin (explainers/edge.py): where purges by surrogate key go.
+# With NEWSROOM_EDGE_URL set (Varnish, e.g. http://127.0.0.1:8000), each committed change purges
+# the pages it touched there; without, there is no edge to purge.
+NEWSROOM_EDGE_URL = os.environ.get("NEWSROOM_EDGE_URL", "").rstrip("/")
+NEWSROOM_EDGE = {
+    "BACKEND": "explainers.edge.VarnishPurge" if NEWSROOM_EDGE_URL else "explainers.edge.NoEdge",
+    "URL": NEWSROOM_EDGE_URL,
+}
+# What the edge and browsers may do with a public page: browsers keep it a minute (max-age); an
+# edge that is purged on every change keeps it a day (s-maxage), other shared caches a minute;
+# stale-while-revalidate is the edge's grace. Lifetimes are cut at the next scheduled
+# publication (explainers.pagecache.cache_control). The application's own cache is never stale.
 NEWSROOM_PUBLIC_CACHE_CONTROL = os.environ.get(
-    "NEWSROOM_PUBLIC_CACHE_CONTROL", "public, max-age=60, stale-while-revalidate=300"
+    "NEWSROOM_PUBLIC_CACHE_CONTROL",
+    "public, max-age=60, s-maxage=86400, stale-while-revalidate=300"
+    if NEWSROOM_EDGE_URL
+    else "public, max-age=60, stale-while-revalidate=300",
 )
+
+# Background work (explainers/tasks.py), through the django.tasks API (the django-tasks
+# backport). "immediate" (the default: `make run` and the tests need no worker) runs a task
+# in the process that enqueues it, once the write commits; "database" queues it in the
+# project's own database (django-tasks-db) for `manage.py db_worker` to run.
+NEWSROOM_TASKS = os.environ.get("NEWSROOM_TASKS", "immediate").strip().lower() or "immediate"
+TASK_BACKENDS = {
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+    "database": "django_tasks_db.backend.DatabaseBackend",
+}
+if NEWSROOM_TASKS not in TASK_BACKENDS:
+    raise ImproperlyConfigured(
+        f"NEWSROOM_TASKS must be one of {', '.join(TASK_BACKENDS)}, not {NEWSROOM_TASKS!r}."
+    )
+TASKS = {"default": {"BACKEND": TASK_BACKENDS[NEWSROOM_TASKS]}}
+# A failing task is tried this many times in all, waiting NEWSROOM_TASK_RETRY_SECONDS, then
+# twice that, and so on, between attempts (on the database backend).
+NEWSROOM_TASK_ATTEMPTS = int(os.environ.get("NEWSROOM_TASK_ATTEMPTS", 3))
+NEWSROOM_TASK_RETRY_SECONDS = float(os.environ.get("NEWSROOM_TASK_RETRY_SECONDS", 30))
+# A change showing on more articles than this rebuilds their page documents in tasks, in
+# batches of NEWSROOM_REBUILD_BATCH, instead of inside the request (explainers.changes).
+NEWSROOM_REBUILD_INLINE = int(os.environ.get("NEWSROOM_REBUILD_INLINE", 20))
+NEWSROOM_REBUILD_BATCH = int(os.environ.get("NEWSROOM_REBUILD_BATCH", 200))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -245,6 +286,8 @@ if not DEBUG:
     # Production sits behind TLS. `make serve` turns these off to run over plain HTTP on
     # 127.0.0.1; `manage.py check --deploy` with the defaults reports nothing.
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+    # The edge's health probe speaks plain HTTP to the origin (deploy/varnish/newsroom.vcl).
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", 365 * 24 * 60 * 60))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True

@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.utils.html import format_html
 
+from explainers import tasks
 from explainers.admin import SharedRecordAdmin
 
 from . import processing
@@ -101,14 +102,20 @@ class PhotoAdmin(SharedRecordAdmin):
                 self.message_user(request, note, messages.INFO)
             if upload.credit and form.cleaned_data.get("credit") == upload.credit:
                 self.message_user(request, "The credit was read from the photo; check it.")
+        if upload and change:
+            # The renditions of the old image no longer show this photo: until the new ones are
+            # made, pages show the new original (Photo.fallback).
+            obj.rendition_index = {}
         super().save_model(request, obj, form, change)
         if upload or {"focal_x", "focal_y"} & set(form.changed_data) or "focal.x" in request.POST:
-            obj.make_renditions()
+            # Cut in the background once the save commits, so the upload answers at once; the
+            # pages showing the photo are refreshed when they land (explainers.tasks).
+            tasks.enqueue_on_commit(tasks.make_renditions, obj.pk)
 
     def response_change(self, request, obj):
         if "focal.x" in request.POST:
             self.message_user(
-                request, "Focal point set; the crops were made again.", messages.SUCCESS
+                request, "Focal point set; the crops are being made again.", messages.SUCCESS
             )
             return HttpResponseRedirect(request.path)
         return super().response_change(request, obj)

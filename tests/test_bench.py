@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -29,3 +31,26 @@ def test_the_photo_benchmark_runs_and_prints_its_figures():
     assert result.returncode == 0, result.stdout + result.stderr
     assert "All 9 renditions:" in result.stdout and "Peak memory" in result.stdout
     assert "phone, 390 px at 3x" in result.stdout
+
+
+def test_the_edge_benchmark_runs_and_prints_its_figures():
+    result = run("bench/edge.py", "--quick")
+    if result.returncode == 77:  # varnishd, nginx, wrk or redis-server missing and not installable
+        pytest.skip(result.stdout.strip())
+    assert result.returncode == 0, result.stdout + result.stderr
+    for row in (
+        "nginx, the same bytes",
+        "Varnish (edge)",
+        "gunicorn, cached",
+        "gunicorn, uncached",
+        "bare Django view (hello)",
+        "edge hit ratio:",
+        "age of what readers saw",
+        "varnish / nginx:",
+        "cached / bare:",
+        "Targets:",
+    ):
+        assert row in result.stdout, row
+    # The load and the editor's saves must be clean, whatever the speed of the machine.
+    assert " errors" not in result.stdout.split("Targets:")[1]
+    assert ", 0 failed saves" in result.stdout and "corrections saved" in result.stdout

@@ -192,8 +192,9 @@ def test_an_animated_gif_keeps_its_first_frame_and_says_so(editor_client):
 # Renditions.
 
 
-def test_renditions_are_made_once_at_every_width_in_webp_and_jpeg(editor_client):
-    upload(editor_client, jpeg(size=(2400, 1600)))
+def test_renditions_are_made_once_at_every_width_in_webp_and_jpeg(editor_client, on_commit):
+    with on_commit():  # made by a task once the upload commits (explainers.tasks)
+        upload(editor_client, jpeg(size=(2400, 1600)))
     photo = Photo.objects.get()
     sizes = sorted((r.spec, r.width, r.height) for r in photo.renditions.all())
     assert sizes == sorted(
@@ -232,7 +233,7 @@ def test_crops_keep_the_focal_point_in_view():
         assert cut.getpixel((240, 265))[1] > 200  # the centre crop misses the subject
 
 
-def test_clicking_the_picker_sets_the_focal_point_and_remakes_the_crops(editor_client):
+def test_clicking_the_picker_sets_the_focal_point_and_remakes_the_crops(editor_client, on_commit):
     photo = make_photo(size=(960, 540))
     before = {r.spec: r.file.name for r in photo.renditions.all()}
     url = reverse("admin:photos_photo_change", args=[photo.pk])
@@ -249,7 +250,8 @@ def test_clicking_the_picker_sets_the_focal_point_and_remakes_the_crops(editor_c
         "focal.x": "120",  # a quarter of the 480-pixel-wide picker
         "focal.y": "67",
     }
-    response = editor_client.post(url, data, follow=True)
+    with on_commit():
+        response = editor_client.post(url, data, follow=True)
     assert "Focal point set" in response.content.decode()
     photo.refresh_from_db()
     assert (photo.focal_x, photo.focal_y) == (0.25, 0.248)

@@ -1,6 +1,7 @@
 """The production stack: the page cache and its invalidation, conditional GETs, Redis going away,
 health, logging, security headers and `check --deploy`."""
 
+import contextlib
 import datetime
 import os
 import shutil
@@ -45,6 +46,83 @@ def test_anonymous_pages_are_served_from_the_cache_without_queries(client, story
     assert second.content == first.content
     assert second["Cache-Control"] == "public, max-age=60, stale-while-revalidate=300"
     assert second["Vary"] == "Cookie"
+
+
+# A hit is answered before the session, CSRF, authentication and messages middleware run.
+
+HEAVY_MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware.process_request",
+    "django.middleware.common.CommonMiddleware.process_request",
+    "django.middleware.csrf.CsrfViewMiddleware.process_view",
+    "django.contrib.auth.middleware.AuthenticationMiddleware.process_request",
+    "django.contrib.messages.middleware.MessageMiddleware.process_request",
+]
+
+
+@contextlib.contextmanager
+def heavy_middleware_refused():
+    """Every heavy middleware fails the request it sees."""
+    with contextlib.ExitStack() as stack:
+        for target in HEAVY_MIDDLEWARE:
+            stack.enter_context(mock.patch(target, side_effect=AssertionError(target)))
+        yield
+
+
+@pytest.mark.parametrize(
+    "first, again",
+    [
+        ("ARTICLE", "ARTICLE"),
+        ("/", "/?page=1&utm_source=x"),
+        ("/tags/belarus/", "/tags/belarus/?fbclid=1"),
+        ("/feeds/rss/", "/feeds/rss/"),
+        ("/sitemap-articles.xml", "/sitemap-articles.xml?p=1"),
+    ],
+)
+def test_a_cached_page_is_answered_before_the_heavy_middleware(client, story, first, again):
+    article = story.get_absolute_url()
+    first, again = (article if url == "ARTICLE" else url for url in (first, again))
+    miss = client.get(first)
+    assert miss["X-Cache"] == "MISS"
+    with heavy_middleware_refused():
+        hit = client.get(again)
+        # Not cached: it goes through all of them, and the first one refuses it.
+        with pytest.raises(AssertionError):
+            client.get("/search/", {"q": "story"})
+    assert hit["X-Cache"] == "HIT" and hit.content == miss.content
+
+
+def test_an_early_hit_carries_every_header_of_the_page_it_repeats(client, story):
+    miss = client.get(story.get_absolute_url())
+    hit = client.get(story.get_absolute_url())
+    assert (miss["X-Cache"], hit["X-Cache"]) == ("MISS", "HIT")
+    headers = dict(miss.headers)
+    assert headers.pop("X-Cache") == "MISS"
+    assert "Content-Security-Policy" in headers and "X-Frame-Options" in headers
+    assert "xkey" in headers  # the surrogate keys the edge purges the page by
+    assert dict(hit.headers) == {**headers, "X-Cache": "HIT"}
+    # The page renders no CSP nonce, so the stored page and the policy it is sent with agree.
+    assert "nonce" not in hit["Content-Security-Policy"]
+    assert b"nonce=" not in hit.content
+
+
+def test_an_early_304_and_head_carry_the_validators(client, story):
+    first = client.get(story.get_absolute_url())
+    again = client.get(story.get_absolute_url(), headers={"If-None-Match": first["ETag"]})
+    assert again.status_code == 304 and again["ETag"] == first["ETag"]
+    assert again["X-Frame-Options"] == "DENY" and "Content-Security-Policy" in again
+    head = client.head(story.get_absolute_url())
+    assert head["X-Cache"] == "HIT" and head["Content-Length"] == first["Content-Length"]
+
+
+def test_staff_and_writes_pass_the_early_hit_by(editor_client, reader, story):
+    from django.test import Client
+
+    reader.get(story.get_absolute_url())
+    assert reader.get(story.get_absolute_url())["X-Cache"] == "HIT"
+    response = editor_client.get(story.get_absolute_url())  # a session cookie
+    assert "X-Cache" not in response and "private" in response["Cache-Control"]
+    # A POST is never a hit: it reaches CSRF, which refuses it without a token.
+    assert Client(enforce_csrf_checks=True).post(story.get_absolute_url()).status_code == 403
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,590 @@
+"""
+Benchmark the edge: the demo article from nginx, Varnish and gunicorn, then breaking news.
+
+    .venv/bin/python bench/edge.py            # about two minutes
+    .venv/bin/python bench/edge.py --quick    # seconds: proves the benchmark still runs (CI)
+
+In one run on one machine (all on 127.0.0.1, free ports, a temporary directory), with wrk:
+
+1. The demo article's exact bytes served by nginx from a file (the physical limit), the article
+   through Varnish (deploy/run-edge.sh and deploy/varnish/newsroom.vcl), from gunicorn with the
+   page cache warm and with it off, and a bare Django view with no middleware and no database
+   (bench/bare_settings.py): requests/s, p50, p99, errors, and the ratios the targets name.
+2. Breaking news: readers at full load through Varnish while an editor saves a correction
+   through the admin every 2 seconds (the stack of `make serve`: Redis as the shared cache, the
+   database task queue and its worker, purges by surrogate key). Probe readers record which
+   correction each response shows; printed: errors, the edge's hit ratio (varnishstat), and the
+   age of what readers saw — how long a newer correction had been saved when a reader was still
+   given an older one.
+
+Targets (on the 2-core machine): Varnish ≥ 0.7× nginx; gunicorn cached ≥ 0.8× the bare view;
+breaking news with 0 errors, a hit ratio ≥ 99 %, and no reader given a version older than a
+correction saved 1 s before the request. Without --quick a missed target makes the exit code 1.
+Needs wrk, varnishd (with the xkey vmod), nginx and redis-server: deploy/install-edge.sh and
+tests/browser/setup.sh install them as root; otherwise the script says what is missing.
+"""
+
+import argparse
+import http.client
+import http.cookiejar
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.serve import (  # noqa: E402
+    ROOT,
+    Server,
+    environment,
+    free_port,
+    manage,
+    parse_wrk,
+    run_wrk,
+    seed,
+)
+
+TARGETS = {"varnish / nginx": 0.7, "cached / bare": 0.8}
+HIT_RATIO = 0.99
+FRESH_AFTER = 1.0  # seconds after a correction is saved, no reader may be given an older page
+SAVE_EVERY = 2.0
+HELLO = "/bench/hello/"
+CORRECTION = re.compile(rb"\(correction (\d+)\)")
+EDITOR, PASSWORD = "bench-editor", "bench-" + os.urandom(8).hex()
+
+
+def missing_tools():
+    """What the benchmark needs and the machine lacks, after the project's installers ran."""
+    if os.geteuid() == 0:
+        subprocess.run(["bash", str(ROOT / "deploy/install-edge.sh")], check=False)
+        subprocess.run(
+            ["bash", str(ROOT / "tests/browser/setup.sh")], check=False, stdout=subprocess.DEVNULL
+        )
+    path = os.environ.get("PATH", "") + ":/usr/sbin:/sbin"
+    return [
+        t for t in ("wrk", "varnishd", "nginx", "redis-server") if not shutil.which(t, path=path)
+    ]
+
+
+def wait_for(url, process, what, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            sys.exit(f"bench: {what} exited with {process.returncode}")
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except OSError:
+            time.sleep(0.05)
+    sys.exit(f"bench: {what} did not answer {url}")
+
+
+def stop(process):
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+class Nginx:
+    """nginx serving one file, the page's bytes, from a temporary directory: its pid file, logs
+    and temporary paths there too, in the foreground (stopped by its process id)."""
+
+    def __init__(self, tmp, body):
+        root = Path(tmp) / "nginx"
+        (root / "www").mkdir(parents=True)
+        (root / "www" / "page.html").write_bytes(body)
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        conf = root / "nginx.conf"
+        temp = "\n".join(
+            f"    {name}_temp_path {root}/{name};"
+            for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        )
+        conf.write_text(
+            f"""daemon off;
+worker_processes auto;
+pid {root}/nginx.pid;
+error_log {root}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+{temp}
+    server {{
+        listen 127.0.0.1:{self.port};
+        location / {{
+            root {root}/www;
+            default_type "text/html; charset=utf-8";
+            try_files /page.html =404;
+        }}
+    }}
+}}
+"""
+        )
+        # Its workers run as nobody when started by root: they must read the page.
+        for path in (Path(tmp), root, root / "www", root / "www" / "page.html"):
+            path.chmod(0o755)
+        nginx = shutil.which("nginx", path=os.environ.get("PATH", "") + ":/usr/sbin")
+        self.process = subprocess.Popen(
+            [nginx, "-p", str(root), "-c", str(conf), "-e", f"{root}/error.log"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for(self.base + "/", self.process, "nginx")
+
+    def stop(self):
+        stop(self.process)
+
+
+class Edge:
+    """Varnish with Newsroom's VCL (deploy/run-edge.sh) in front of an origin."""
+
+    def __init__(self, tmp, origin_port, name, port=None):
+        self.port = port or free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.dir = Path(tmp) / f"edge-{name}"
+        Path(tmp).chmod(0o755)
+        env = {
+            **os.environ,
+            "EDGE_LISTEN": f"127.0.0.1:{self.port}",
+            "EDGE_ORIGIN": f"127.0.0.1:{origin_port}",
+            "EDGE_DIR": str(self.dir),
+        }
+        self.process = subprocess.Popen(
+            ["bash", str(ROOT / "deploy/run-edge.sh")],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        wait_for(self.base + "/healthz", self.process, "varnishd")
+
+    def counters(self):
+        varnishstat = shutil.which("varnishstat", path=os.environ.get("PATH", "") + ":/usr/bin")
+        out = subprocess.run(
+            [varnishstat, "-n", str(self.dir / "varnishd"), "-1", "-j"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        data = json.loads(out)
+        data = data.get("counters", data)
+        return {name: data[f"MAIN.{name}"]["value"] for name in ("cache_hit", "cache_miss")}
+
+    def stop(self):
+        # varnishd runs in the foreground under run-edge.sh's exec: its process id is ours.
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(10)
+
+
+class Redis:
+    def __init__(self, tmp):
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(tmp),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(100):
+            try:
+                with socket_to(self.port) as sock:
+                    sock.sendall(b"PING\r\n")
+                    if sock.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                time.sleep(0.05)
+        sys.exit("bench: redis-server did not start")
+
+    def stop(self):
+        stop(self.process)
+
+
+def socket_to(port):
+    import socket
+
+    return socket.create_connection(("127.0.0.1", port), timeout=1)
+
+
+class Editor:
+    """A member of staff saving the article in the admin, as a browser would: the change form's
+    fields as they are, with the standfirst saying which correction this is."""
+
+    def __init__(self, base, article_id):
+        self.base = base
+        self.url = f"{base}/admin/explainers/article/{article_id}/change/"
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        login = f"{base}/admin/login/"
+        page = self.opener.open(login).read()
+        self.post(
+            login,
+            {
+                "username": EDITOR,
+                "password": PASSWORD,
+                "next": "/admin/",
+                "csrfmiddlewaretoken": self.token(page),
+            },
+        )
+        self.saved = []  # (correction number, when its save had committed)
+        self.errors = 0
+        self.took = []  # seconds each save took, the form's load included
+
+    def token(self, page):
+        return re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page)[1].decode()
+
+    def post(self, url, fields):
+        data = urllib.parse.urlencode(fields, doseq=True).encode()
+        request = urllib.request.Request(url, data=data, headers={"Referer": url})
+        return self.opener.open(request)
+
+    def correct(self, number):
+        from bs4 import BeautifulSoup
+
+        began = time.time()
+        form = BeautifulSoup(self.opener.open(self.url).read(), "html.parser").select_one(
+            "form#article_form"
+        )
+        data = {}
+        for field in form.select("input[name], textarea[name], select[name]"):
+            name = field["name"]
+            if "__prefix__" in name or field.get("type") in ("submit", "file", "image"):
+                continue
+            if field.name == "textarea":
+                data[name] = field.text.lstrip("\n")
+            elif field.name == "select":
+                chosen = [o["value"] for o in field.select("option[selected]")]
+                data[name] = chosen if field.has_attr("multiple") else (chosen or [""])[0]
+            elif field.get("type") == "checkbox":
+                if field.has_attr("checked"):
+                    data[name] = field.get("value", "on")
+            else:
+                data[name] = field.get("value", "")
+        data["dek"] = CORRECTION.sub(b"", data.get("dek", "").encode()).decode().rstrip()
+        data["dek"] += f" (correction {number})"
+        data["_save"] = "Save"
+        response = self.post(self.url, data)
+        if response.status != 200 or response.url.rstrip("/").endswith("/change"):
+            self.errors += 1
+            return False
+        self.saved.append((number, time.time()))
+        self.took.append(self.saved[-1][1] - began)
+        return True
+
+
+class Readers:
+    """Readers that remember which correction each page showed them, and when they asked."""
+
+    def __init__(self, port, path, threads=2):
+        self.port, self.path = port, path
+        self.seen = []  # (when asked, correction number or 0)
+        self.errors = 0
+        self.running = True
+        self.threads = [threading.Thread(target=self.read, daemon=True) for _ in range(threads)]
+        for thread in self.threads:
+            thread.start()
+
+    def read(self):
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+        while self.running:
+            asked = time.time()
+            try:
+                connection.request("GET", self.path)
+                response = connection.getresponse()
+                body = response.read()
+            except (OSError, http.client.HTTPException):
+                self.errors += 1
+                connection.close()
+                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+                continue
+            if response.status != 200:
+                self.errors += 1
+                continue
+            match = CORRECTION.search(body)
+            self.seen.append((asked, int(match[1]) if match else 0))
+
+    def stop(self):
+        self.running = False
+        for thread in self.threads:
+            thread.join(10)
+
+
+def purge_settings(edge_base):
+    """The origin's settings that make it purge this edge by surrogate key after each change
+    (explainers/tasks.py purge_edge, through the purge backend setting)."""
+    return {"NEWSROOM_EDGE_URL": edge_base}
+
+
+def staleness(seen, saved):
+    """For each response: how long a newer correction than the one it showed had been saved when
+    it was asked for (0 if none had). And the responses older than a correction saved at least
+    FRESH_AFTER seconds before they were asked for."""
+    ages, late = [], 0
+    saved_at = dict(saved)
+    for asked, number in seen:
+        newer = saved_at.get(number + 1)
+        ages.append(max(0.0, asked - newer) if newer is not None and newer <= asked else 0.0)
+        if any(at <= asked - FRESH_AFTER and n > number for n, at in saved):
+            late += 1
+    return ages, late
+
+
+def percentile(values, share):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(share * len(values)))] if values else 0.0
+
+
+def breaking_news(tmp, env, article, seconds, connections, wrk):
+    """The stack of `make serve` under a spike while an editor corrects the story."""
+    redis = Redis(tmp)
+    news_env = {**env, "REDIS_URL": redis.url, "NEWSROOM_TASKS": "database"}
+    manage(news_env, "migrate", "--noinput")
+    subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "createsuperuser",
+            "--noinput",
+            "--username",
+            EDITOR,
+            "--email",
+            "editor@example.org",
+        ],
+        cwd=ROOT,
+        env={**news_env, "DJANGO_SUPERUSER_PASSWORD": PASSWORD},
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    article_id = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from explainers.models import "
+            f"Article; print(next(a.pk for a in Article.objects.published() "
+            f"if a.get_absolute_url() == {article!r}))",
+        ],
+        cwd=ROOT,
+        env=news_env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    workers = (os.cpu_count() or 1) * 2
+    edge_port = free_port()  # the origin must know where to send its purges
+    news_env.update(purge_settings(f"http://127.0.0.1:{edge_port}"))
+    origin = Server(news_env, workers)
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "db_worker", "--queue-name", "*", "--interval", "0.2"],
+        cwd=ROOT,
+        env=news_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    edge = Edge(tmp, origin.port, "news", edge_port)
+    readers = None
+    try:
+        editor = Editor(edge.base, article_id)
+        if not editor.correct(1):
+            sys.exit("bench: the editor's first correction was not saved")
+        time.sleep(0.5)
+        page = urllib.request.urlopen(edge.base + article).read()
+        if b"(correction " not in page:
+            sys.exit("bench: the article does not show its standfirst; nothing to measure")
+        run_wrk(wrk, edge.base + article, 1, connections)  # the edge warm
+        before = edge.counters()
+        readers = Readers(edge.port, article)
+        load = subprocess.Popen(
+            [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", edge.base + article],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        number, started = 1, time.monotonic()
+        while time.monotonic() - started < seconds - SAVE_EVERY / 2:
+            time.sleep(max(0.0, started + number * SAVE_EVERY - time.monotonic()))
+            number += 1
+            editor.correct(number)
+        out, _ = load.communicate(timeout=seconds + 30)
+        time.sleep(FRESH_AFTER)
+        readers.stop()
+        after = edge.counters()
+    finally:
+        if readers:
+            readers.running = False
+        edge.stop()
+        stop(worker)
+        origin.stop()
+        redis.stop()
+    result = parse_wrk(out)
+    hits = after["cache_hit"] - before["cache_hit"]
+    misses = after["cache_miss"] - before["cache_miss"]
+    ages, late = staleness(readers.seen, editor.saved)
+    return {
+        "wrk": result,
+        "saves": len(editor.saved) - 1,
+        "editor errors": editor.errors,
+        "reader errors": readers.errors,
+        "probes": len(readers.seen),
+        "hit ratio": hits / max(1, hits + misses),
+        "hits": hits,
+        "misses": misses,
+        "save seconds": sum(editor.took[1:]) / max(1, len(editor.took) - 1),
+        "age p99": percentile(ages, 0.99),
+        "age max": max(ages, default=0.0),
+        "late": late,
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="seconds-long runs (CI)")
+    parser.add_argument("--seconds", type=int, default=10, help="each throughput run")
+    parser.add_argument("--news-seconds", type=int, default=60, help="the breaking-news run")
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+    seconds = 1 if args.quick else args.seconds
+    news_seconds = 7 if args.quick else args.news_seconds
+    missing = missing_tools()
+    if missing:
+        print(
+            f"bench: skipped, missing {' '.join(missing)}: run deploy/install-edge.sh and "
+            "tests/browser/setup.sh as root, or: sudo apt-get install " + " ".join(missing)
+        )
+        sys.exit(77)
+    wrk = shutil.which("wrk")
+    workers = (os.cpu_count() or 1) * 2
+    results = {}
+
+    with tempfile.TemporaryDirectory(prefix="newsroom-edge-bench-") as tmp:
+        env = environment(tmp)
+        print(
+            f"Database: {env['DATABASE_URL'].split('@')[-1]}; origin cache: local memory per "
+            f"worker, Redis for breaking news; {workers} gunicorn workers; "
+            f"wrk {seconds}s × {args.connections} connections",
+            flush=True,
+        )
+        article = seed(env)
+
+        def measure(label, url):
+            run_wrk(wrk, url, 1, args.connections)  # warm up
+            results[label] = run_wrk(wrk, url, seconds, args.connections)
+
+        cached = Server({**env, "NEWSROOM_PAGE_CACHE": "1"}, workers)
+        try:
+            body = urllib.request.urlopen(cached.base + article).read()
+            nginx = Nginx(tmp, body)
+            try:
+                measure("nginx", nginx.base + "/" + article.strip("/") + "/")
+            finally:
+                nginx.stop()
+            edge = Edge(tmp, cached.port, "throughput")
+            try:
+                measure("varnish", edge.base + article)
+            finally:
+                edge.stop()
+            measure("cached", cached.base + article)
+        finally:
+            cached.stop()
+        uncached = Server({**env, "NEWSROOM_PAGE_CACHE": "0"}, workers)
+        try:
+            measure("uncached", uncached.base + article)
+        finally:
+            uncached.stop()
+        bare = Server({**env, "DJANGO_SETTINGS_MODULE": "bench.bare_settings"}, workers, HELLO)
+        try:
+            measure("bare", bare.base + HELLO)
+        finally:
+            bare.stop()
+
+        print(f"\nThe article ({len(body):,} bytes):")
+        print(f"{'served by':<28}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
+        for label, name in (
+            ("nginx", "nginx, the same bytes"),
+            ("varnish", "Varnish (edge)"),
+            ("cached", "gunicorn, cached"),
+            ("uncached", "gunicorn, uncached"),
+            ("bare", "bare Django view (hello)"),
+        ):
+            r = results[label]
+            print(f"{name:<28}{r['rps']:>10.0f}{r['p50']:>10.2f}{r['p99']:>10.2f}{r['errors']:>8}")
+        ratios = {
+            "varnish / nginx": results["varnish"]["rps"] / results["nginx"]["rps"],
+            "cached / bare": results["cached"]["rps"] / results["bare"]["rps"],
+        }
+
+        print(
+            f"\nBreaking news: {news_seconds}s of readers through Varnish, a correction "
+            f"saved in the admin every {SAVE_EVERY:.0f}s",
+            flush=True,
+        )
+        news = breaking_news(tmp, env, article, news_seconds, args.connections, wrk)
+    w = news["wrk"]
+    print(
+        f"readers (wrk): {w['rps']:.0f} req/s, p50 {w['p50']:.2f} ms, p99 {w['p99']:.2f} ms, "
+        f"{w['errors']} errors"
+    )
+    print(
+        f"probe readers: {news['probes']} pages read, {news['reader errors']} errors; "
+        f"editor: {news['saves']} corrections saved, {news['editor errors']} failed saves"
+    )
+    print(
+        f"editor: a save took {news['save seconds']:.2f} s on average (the form loaded, filled "
+        f"and posted); one every {SAVE_EVERY:.0f} s when it is quicker than that"
+    )
+    print(
+        f"edge hit ratio: {news['hit ratio']:.3%} ({news['hits']:,} hits, "
+        f"{news['misses']:,} misses)"
+    )
+    print(
+        f"age of what readers saw (a newer correction already saved): "
+        f"p99 {news['age p99'] * 1000:.0f} ms, max {news['age max'] * 1000:.0f} ms; "
+        f"pages older than a correction saved {FRESH_AFTER:.0f}s before: {news['late']}"
+    )
+
+    print()
+    failures = []
+    for name, target in TARGETS.items():
+        met = ratios[name] >= target
+        print(f"{name}: {ratios[name]:.2f}× (target ≥ {target}×) {'met' if met else 'MISSED'}")
+        if not met:
+            failures.append(name)
+    errors = w["errors"] + news["reader errors"] + news["editor errors"]
+    errors += sum(r["errors"] for r in results.values())
+    if errors:
+        failures.append(f"{errors} errors")
+    if news["hit ratio"] < HIT_RATIO:
+        failures.append(f"hit ratio {news['hit ratio']:.2%} < {HIT_RATIO:.0%}")
+    if news["late"]:
+        failures.append(f"{news['late']} pages older than a correction {FRESH_AFTER:.0f}s old")
+    print("Targets: " + ("all met" if not failures else "; ".join(failures)))
+    if failures and not args.quick:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
