@@ -323,8 +323,20 @@ def test_rebuild_renditions_missing_only_skips_complete_photos(capsys):
     assert "9 renditions made" in capsys.readouterr().out
 
 
+@pytest.fixture
+def migrated_back():
+    """Leaves the database fully migrated again, whatever the test did: the transactional tests
+    that run after it (a real worker among them) need every table."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    yield
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
 @pytest.mark.django_db(transaction=True)
-def test_the_migration_moves_existing_hero_images_into_the_library_losing_nothing():
+def test_the_migration_moves_existing_hero_images_into_the_library_losing_nothing(migrated_back):
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
 
