@@ -54,3 +54,9 @@ def test_the_edge_benchmark_runs_and_prints_its_figures():
     # The load and the editor's saves must be clean, whatever the speed of the machine.
     assert " errors" not in result.stdout.split("Targets:")[1]
     assert ", 0 failed saves" in result.stdout and "corrections saved" in result.stdout
+    # The heavy work left the request: the photo's renditions and the rebuild of every article
+    # citing the renamed source were done by the worker, and the edge shows the new name.
+    assert "upload of a 6000 × 4000 JPEG" in result.stdout
+    assert "its renditions made by the worker" in result.stdout and "(0 failed)" in result.stdout
+    assert "rename of a source cited by 300 articles" in result.stdout
+    assert "the new name at the edge: yes" in result.stdout
