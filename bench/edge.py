@@ -566,10 +566,11 @@ def helper(env, *args):
         [sys.executable, __file__, *args],
         cwd=ROOT,
         env={**env, "BENCH_HELPER_ENV": json.dumps(env)},
-        check=True,
         capture_output=True,
         text=True,
     )
+    if done.returncode:
+        sys.exit(f"bench: {' '.join(args)} failed:\n{done.stderr.strip()[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
