@@ -48,6 +48,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from datetime import UTC
+
 from bench.serve import (  # noqa: E402
     ROOT,
     Server,
@@ -402,22 +404,7 @@ def breaking_news(tmp, env, article, seconds, connections, wrk, cited):
     redis = Redis(tmp)
     news_env = {**env, "REDIS_URL": redis.url, "NEWSROOM_TASKS": "database"}
     manage(news_env, "migrate", "--noinput")
-    subprocess.run(
-        [
-            sys.executable,
-            "manage.py",
-            "createsuperuser",
-            "--noinput",
-            "--username",
-            EDITOR,
-            "--email",
-            "editor@example.org",
-        ],
-        cwd=ROOT,
-        env={**news_env, "DJANGO_SUPERUSER_PASSWORD": PASSWORD},
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+    helper(news_env, "--editor")  # on a kept database (DATABASE_URL) an earlier run's is reset
     article_id = subprocess.run(
         [
             sys.executable,
@@ -433,6 +420,11 @@ def breaking_news(tmp, env, article, seconds, connections, wrk, cited):
         text=True,
     ).stdout.strip()
     workers = (os.cpu_count() or 1) * 2
+    # The worker's log outlives the run's temporary directory: it says why a task failed.
+    worker_log = tempfile.NamedTemporaryFile(
+        "w", prefix="newsroom-bench-worker-", suffix=".log", delete=False
+    )
+    print(f"(the task worker's log: {worker_log.name})", flush=True)
     edge_port = free_port()  # the origin must know where to send its purges
     news_env.update(purge_settings(f"http://127.0.0.1:{edge_port}"))
     origin = Server(news_env, workers)
@@ -440,8 +432,8 @@ def breaking_news(tmp, env, article, seconds, connections, wrk, cited):
         [sys.executable, "manage.py", "db_worker", "--queue-name", "*", "--interval", "0.2"],
         cwd=ROOT,
         env=news_env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=worker_log,
+        stderr=subprocess.STDOUT,
     )
     edge = Edge(tmp, origin.port, "news", edge_port)
     readers = None
@@ -518,12 +510,17 @@ def seed_cited(count):
 
     now = timezone.now()
     with transaction.atomic():
-        source = Source.objects.create(name="Ministry of Defence", kind=Source.Kind.STATEMENT)
+        run = os.urandom(4).hex()  # a kept database (DATABASE_URL) may hold an earlier run's
+        source = Source.objects.create(
+            name="Ministry of Defence",
+            url=f"https://ministry.example/statements/{run}",
+            kind=Source.Kind.STATEMENT,
+        )
         articles = Article.objects.bulk_create(
             [
                 Article(
                     headline=f"Explainer {n}: what the ministry said",
-                    slug=f"cited-{n}",
+                    slug=f"cited-{run}-{n}",
                     dek=f"Story {n}, with the ministry's statement.",
                     lead=f"<p>The lead of story {n}, citing the ministry.</p>",
                     status=Article.Status.PUBLISHED,
@@ -549,9 +546,13 @@ def seed_cited(count):
 def wait_for_tasks(task_path, since, limit):
     """Wait until no `task_path` task is ready or running; print the seconds since `since` (an
     epoch time) and how many ran, or fail after `limit` seconds."""
+    from datetime import datetime
+
     from django_tasks_db.models import DBTaskResult
 
-    queued = DBTaskResult.objects.filter(task_path=task_path)
+    queued = DBTaskResult.objects.filter(
+        task_path=task_path, enqueued_at__gte=datetime.fromtimestamp(since, UTC)
+    )
     while queued.filter(status__in=["READY", "RUNNING"]).exists() or not queued.exists():
         if time.time() - since > limit:
             sys.exit(f"bench: {task_path} still queued after {limit:.0f} s")
@@ -565,7 +566,7 @@ def helper(env, *args):
     done = subprocess.run(
         [sys.executable, __file__, *args],
         cwd=ROOT,
-        env={**env, "BENCH_HELPER_ENV": json.dumps(env)},
+        env={**env, "BENCH_HELPER_ENV": json.dumps(env), "BENCH_EDITOR_PASSWORD": PASSWORD},
         capture_output=True,
         text=True,
     )
@@ -617,8 +618,17 @@ def heavy_work(env, editor, edge, cited):
 
 
 def main():
-    if len(sys.argv) > 1 and sys.argv[1] in ("--seed-cited", "--wait-tasks", "--agency-photo"):
+    helpers = ("--seed-cited", "--wait-tasks", "--agency-photo", "--editor")
+    if len(sys.argv) > 1 and sys.argv[1] in helpers:
         django_here(json.loads(os.environ["BENCH_HELPER_ENV"]))
+        if sys.argv[1] == "--editor":
+            from django.contrib.auth import get_user_model
+
+            user = get_user_model().objects.get_or_create(username=EDITOR)[0]
+            user.is_staff = user.is_superuser = user.is_active = True
+            user.set_password(os.environ["BENCH_EDITOR_PASSWORD"])
+            user.save()
+            return print("{}")
         if sys.argv[1] == "--agency-photo":
             from bench.photos import agency_photo
 
@@ -633,6 +643,11 @@ def main():
     parser.add_argument("--seconds", type=int, default=10, help="each throughput run")
     parser.add_argument("--news-seconds", type=int, default=60, help="the breaking-news run")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--cited",
+        type=int,
+        help=f"articles citing the renamed source (default {CITED_BY:,}, 300 with --quick)",
+    )
     args = parser.parse_args()
     seconds = 1 if args.quick else args.seconds
     news_seconds = 7 if args.quick else args.news_seconds
@@ -709,7 +724,7 @@ def main():
             f"saved in the admin every {SAVE_EVERY:.0f}s",
             flush=True,
         )
-        cited = 300 if args.quick else CITED_BY
+        cited = args.cited or (300 if args.quick else CITED_BY)
         news = breaking_news(tmp, env, article, news_seconds, args.connections, wrk, cited)
     w = news["wrk"]
     print(
