@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from explainers.models import Article
 from explainers.richtext import html_to_text
@@ -286,9 +287,16 @@ def test_a_reporter_imports_the_reference_article_reorders_it_and_bolds_a_word(
     # Bold the first word of what is now the first answer, with the editor's toolbar.
     word = html_to_text(second.answer).split()[0]
     editor = questions.nth(0).locator(".prose-editor")
-    select_first_word(page, editor.locator(".ProseMirror"), word)
-    editor.get_by_role("button", name="bold").click()
-    assert editor.locator(".ProseMirror strong").first.inner_text().strip() == word
+    bolded = editor.locator(".ProseMirror strong")
+    for _ in range(3):  # the editor may take the selection in after the click, when loaded
+        select_first_word(page, editor.locator(".ProseMirror"), word)
+        editor.get_by_role("button", name="bold").click()
+        try:
+            bolded.first.wait_for(timeout=3000)
+            break
+        except PlaywrightTimeout:
+            continue
+    assert bolded.first.inner_text().strip() == word
 
     save_and_continue(page)
     saved = list(article.sections.order_by("position"))
