@@ -4,7 +4,8 @@ Benchmark the edge: the demo article from nginx, Varnish and gunicorn, then brea
     .venv/bin/python bench/edge.py            # about two minutes
     .venv/bin/python bench/edge.py --quick    # seconds: proves the benchmark still runs (CI)
 
-In one run on one machine (all on 127.0.0.1, free ports, a temporary directory), with wrk:
+In one run on one machine (all on 127.0.0.1, free ports, a temporary directory, a throw-away
+database: a new one on DATABASE_URL's PostgreSQL server, dropped afterwards, or SQLite), with wrk:
 
 1. The demo article's exact bytes served by nginx from a file (the physical limit), the article
    through Varnish (deploy/run-edge.sh and deploy/varnish/newsroom.vcl), from gunicorn with the
@@ -53,12 +54,12 @@ from datetime import UTC
 from bench.serve import (  # noqa: E402
     ROOT,
     Server,
-    environment,
     free_port,
     manage,
     parse_wrk,
     run_wrk,
     seed,
+    workspace,
 )
 
 TARGETS = {"varnish / nginx": 0.7, "cached / bare": 0.8}
@@ -263,6 +264,7 @@ class Editor:
         )
         self.saved = []  # (correction number, when its save had committed)
         self.errors = 0
+        self.refused = ""  # what the admin said about the last save it refused
         self.took = []  # seconds each save took, the form's load included
 
     def token(self, page):
@@ -322,6 +324,17 @@ class Editor:
         )
         return self.opener.open(request)
 
+    @staticmethod
+    def why(page):
+        """What the admin said about a form it did not save: its error messages, in one line."""
+        from bs4 import BeautifulSoup
+
+        soup = BeautifulSoup(page, "html.parser")
+        said = [e.get_text(" ", strip=True) for e in soup.select(".errornote, .errorlist")]
+        return "; ".join(filter(None, said)) or (
+            soup.title.get_text(strip=True) if soup.title else ""
+        )
+
     def correct(self, number):
         began = time.time()
         data = self.form_fields(self.url, "form#article_form")
@@ -331,6 +344,7 @@ class Editor:
         response = self.post(self.url, data)
         if response.status != 200 or response.url.rstrip("/").endswith("/change"):
             self.errors += 1
+            self.refused = self.why(response.read())
             return False
         self.saved.append((number, time.time()))
         self.took.append(self.saved[-1][1] - began)
@@ -404,7 +418,7 @@ def breaking_news(tmp, env, article, seconds, connections, wrk, cited):
     redis = Redis(tmp)
     news_env = {**env, "REDIS_URL": redis.url, "NEWSROOM_TASKS": "database"}
     manage(news_env, "migrate", "--noinput")
-    helper(news_env, "--editor")  # on a kept database (DATABASE_URL) an earlier run's is reset
+    helper(news_env, "--editor")  # the superuser whose saves the admin records
     article_id = subprocess.run(
         [
             sys.executable,
@@ -440,7 +454,7 @@ def breaking_news(tmp, env, article, seconds, connections, wrk, cited):
     try:
         editor = Editor(edge.base, article_id)
         if not editor.correct(1):
-            sys.exit("bench: the editor's first correction was not saved")
+            sys.exit(f"bench: the editor's first correction was not saved: {editor.refused}")
         time.sleep(0.5)
         page = urllib.request.urlopen(edge.base + article).read()
         if b"(correction " not in page:
@@ -510,7 +524,7 @@ def seed_cited(count):
 
     now = timezone.now()
     with transaction.atomic():
-        run = os.urandom(4).hex()  # a kept database (DATABASE_URL) may hold an earlier run's
+        run = os.urandom(4).hex()  # the seed may run twice on one database (--seed-cited by hand)
         source = Source.objects.create(
             name="Ministry of Defence",
             url=f"https://ministry.example/statements/{run}",
@@ -662,8 +676,7 @@ def main():
     workers = (os.cpu_count() or 1) * 2
     results = {}
 
-    with tempfile.TemporaryDirectory(prefix="newsroom-edge-bench-") as tmp:
-        env = environment(tmp)
+    with workspace("newsroom-edge-bench-") as (tmp, env):
         print(
             f"Database: {env['DATABASE_URL'].split('@')[-1]}; origin cache: local memory per "
             f"worker, Redis for breaking news; {workers} gunicorn workers; "
