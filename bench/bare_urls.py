@@ -1,7 +1,7 @@
-"""Only the "hello" view (bench/urls.py), for bench/bare_settings.py."""
+"""Only the floors (bench/urls.py), for bench/bare_settings.py."""
 
 from django.urls import path
 
-from bench.urls import hello
+from bench.urls import hello, page
 
-urlpatterns = [path("bench/hello/", hello)]
+urlpatterns = [path("bench/hello/", hello), path("bench/page/", page)]

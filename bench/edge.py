@@ -52,6 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from datetime import UTC
 
 from bench.serve import (  # noqa: E402
+    PAGE,
     ROOT,
     Server,
     free_port,
@@ -60,6 +61,7 @@ from bench.serve import (  # noqa: E402
     run_wrk,
     seed,
     workspace,
+    write_page,
 )
 
 TARGETS = {"varnish / nginx": 0.7, "cached / bare": 0.8}
@@ -162,7 +164,7 @@ http {{
 class Edge:
     """Varnish with Newsroom's VCL (deploy/run-edge.sh) in front of an origin."""
 
-    def __init__(self, tmp, origin_port, name, port=None):
+    def __init__(self, tmp, origin_port, name, port=None, vcl=None):
         self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.dir = Path(tmp) / f"edge-{name}"
@@ -173,6 +175,8 @@ class Edge:
             "EDGE_ORIGIN": f"127.0.0.1:{origin_port}",
             "EDGE_DIR": str(self.dir),
         }
+        if vcl:
+            env["EDGE_VCL"] = str(vcl)
         self.process = subprocess.Popen(
             ["bash", str(ROOT / "deploy/run-edge.sh")],
             env=env,
@@ -663,6 +667,8 @@ def main():
         help=f"articles citing the renamed source (default {CITED_BY:,}, 300 with --quick)",
     )
     args = parser.parse_args()
+    # A SIGTERM (a CI timeout, kill) unwinds like Ctrl-C: the servers started are stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     seconds = 1 if args.quick else args.seconds
     news_seconds = 7 if args.quick else args.news_seconds
     missing = missing_tools()
@@ -691,7 +697,7 @@ def main():
 
         cached = Server({**env, "NEWSROOM_PAGE_CACHE": "1"}, workers)
         try:
-            body = urllib.request.urlopen(cached.base + article).read()
+            body, page_env = write_page(tmp, cached.base + article)
             nginx = Nginx(tmp, body)
             try:
                 measure("nginx", nginx.base + "/" + article.strip("/") + "/")
@@ -702,6 +708,20 @@ def main():
                 measure("varnish", edge.base + article)
             finally:
                 edge.stop()
+            # Varnish's ceiling here: its built-in VCL alone, nothing of Newsroom's.
+            builtin = Path(tmp) / "builtin.vcl"
+            builtin.write_text(
+                'vcl 4.1;\ninclude "origin.vcl";\n'
+                # origin.vcl's ACL must be used for the VCL to compile.
+                'sub vcl_recv { if (req.method == "PURGE" && client.ip ~ purgers) '
+                "{ return (synth(405)); } }\n"
+            )
+            builtin.chmod(0o644)
+            edge = Edge(tmp, cached.port, "builtin", vcl=builtin)
+            try:
+                measure("varnish builtin", edge.base + article)
+            finally:
+                edge.stop()
             measure("cached", cached.base + article)
         finally:
             cached.stop()
@@ -710,9 +730,11 @@ def main():
             measure("uncached", uncached.base + article)
         finally:
             uncached.stop()
-        bare = Server({**env, "DJANGO_SETTINGS_MODULE": "bench.bare_settings"}, workers, HELLO)
+        bare_env = {**env, **page_env, "DJANGO_SETTINGS_MODULE": "bench.bare_settings"}
+        bare = Server(bare_env, workers, HELLO)
         try:
             measure("bare", bare.base + HELLO)
+            measure("bare page", bare.base + PAGE)
         finally:
             bare.stop()
 
@@ -721,9 +743,11 @@ def main():
         for label, name in (
             ("nginx", "nginx, the same bytes"),
             ("varnish", "Varnish (edge)"),
+            ("varnish builtin", "Varnish, its built-in VCL"),
             ("cached", "gunicorn, cached"),
             ("uncached", "gunicorn, uncached"),
             ("bare", "bare Django view (hello)"),
+            ("bare page", "bare Django, its bytes"),
         ):
             r = results[label]
             print(f"{name:<28}{r['rps']:>10.0f}{r['p50']:>10.2f}{r['p99']:>10.2f}{r['errors']:>8}")
@@ -731,6 +755,16 @@ def main():
             "varnish / nginx": results["varnish"]["rps"] / results["nginx"]["rps"],
             "cached / bare": results["cached"]["rps"] / results["bare"]["rps"],
         }
+        print(
+            f"\nReferences measured alongside: Varnish with Newsroom's VCL / with its built-in "
+            f"VCL: {results['varnish']['rps'] / results['varnish builtin']['rps']:.2f}×; "
+            f"its built-in VCL / nginx: "
+            f"{results['varnish builtin']['rps'] / results['nginx']['rps']:.2f}×"
+        )
+        print(
+            f"cached / the same bytes and headers from the bare view: "
+            f"{results['cached']['rps'] / results['bare page']['rps']:.2f}×"
+        )
 
         print(
             f"\nBreaking news: {news_seconds}s of readers through Varnish, a correction "

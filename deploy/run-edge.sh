@@ -14,6 +14,7 @@
 #   EDGE_PROBE_URL     what is probed: 200 means healthy         (default /healthz)
 #   EDGE_DIR           working directory: origin.vcl and varnishd's -n
 #                                                                (default /tmp/newsroom-edge-<port>)
+#   EDGE_VCL           the VCL                 (default deploy/varnish/newsroom.vcl)
 #   EDGE_VARNISHD_ARGS more varnishd arguments, e.g. "-p thread_pool_min=200"  (default none)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -72,5 +73,5 @@ chmod 644 "$dir/origin.vcl"
 echo "Edge cache on http://$listen/ in front of http://$origin/ (working directory $dir)"
 # shellcheck disable=SC2086 # EDGE_VARNISHD_ARGS is a list of arguments
 exec varnishd -F -n "$dir/varnishd" -a "$listen" -T 127.0.0.1:0 -s "$storage" \
-  -f "$here/varnish/newsroom.vcl" -p vcl_path="$dir:/etc/varnish:/usr/share/varnish/vcl" \
+  -f "${EDGE_VCL:-$here/varnish/newsroom.vcl}" -p vcl_path="$dir:/etc/varnish:/usr/share/varnish/vcl" \
   ${EDGE_VARNISHD_ARGS:-}

@@ -114,7 +114,13 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Take the write lock when a transaction starts, so that a check made inside an atomic block
     # (such as the admin's "has anyone saved since you opened this?") still holds at its writes.
-    DATABASES["default"].setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options["transaction_mode"] = "IMMEDIATE"
+    # gunicorn's workers and the task worker share the file: a writer waits up to 20 s for
+    # another's lock (Django's default, 5 s, made the task worker exit while a long rebuild
+    # wrote), and with write-ahead logging readers never wait for a writer at all.
+    options.setdefault("timeout", 20)
+    options.setdefault("init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:

@@ -651,3 +651,19 @@ def test_the_local_memory_cache_still_warns_of_keys_memcached_would_refuse():
         cache.set("k" * 300, 1)
     cache.set("pagecache:group:0123456789abcdef", 1)  # no warning
     assert cache.get("pagecache:group:0123456789abcdef") == 1
+
+
+def test_the_local_memory_cache_reads_many_keys_at_once_as_one_by_one():
+    from newsroom.cache import LocalMemoryCache
+
+    cache = LocalMemoryCache("test-many", {})
+    cache.set("a", {"page": 1})
+    cache.set("b", "token")
+    cache.set("gone", 1, timeout=-1)  # already expired
+    cache.set("a", 2, version=2)
+    assert cache.get_many(["a", "b", "gone", "missing"]) == {"a": {"page": 1}, "b": "token"}
+    assert cache.get_many(["a"], version=2) == {"a": 2}
+    assert "gone" not in cache  # an expired key read is dropped, as get() drops it
+    values = cache.get_many(["a"])
+    values["a"]["page"] = 99  # a copy, as get() gives: the cached value is unchanged
+    assert cache.get("a") == {"page": 1}

@@ -56,7 +56,7 @@ sub vcl_recv {
     }
     # The admin, staff previews, share links (signed, revocable: a revoked link must stop
     # working at once) and the health check are always the origin's answer.
-    if (req.url ~ "^/(admin|preview|shared)/" || req.url ~ "^/admin$" || req.url ~ "^/healthz") {
+    if (req.url ~ "^/(admin(/|$)|preview/|shared/|healthz)") {
         return (pass);
     }
     if (req.http.Authorization) {
@@ -70,10 +70,13 @@ sub vcl_recv {
     # Tracking parameters change nothing on the page: removed from the address (and so from the
     # cache key and the origin's request). `(?<=[?&])` keeps the separator before the parameter,
     # the trailing `&` goes with it, and a `?` or `&` left at the end is trimmed.
-    set req.url = regsuball(req.url, "(?<=[?&])(utm_[^=&#]*|fbclid|gclid)(=[^&#]*)?(&|$)", "");
-    set req.url = regsub(req.url, "[?&]+$", "");
-    # One spelling per set of parameters: ?b=2&a=1 and ?a=1&b=2 are one object.
-    set req.url = std.querysort(req.url);
+    # Most reader addresses have no query string at all, and skip all three (one cheap test).
+    if (req.url ~ "\?") {
+        set req.url = regsuball(req.url, "(?<=[?&])(utm_[^=&#]*|fbclid|gclid)(=[^&#]*)?(&|$)", "");
+        set req.url = regsub(req.url, "[?&]+$", "");
+        # One spelling per set of parameters: ?b=2&a=1 and ?a=1&b=2 are one object.
+        set req.url = std.querysort(req.url);
+    }
 
     # Second pass of a request vcl_hit found stale past the origin's grace while the origin is
     # up: look up with no grace, so that it waits for a fresh page instead.
@@ -84,6 +87,11 @@ sub vcl_recv {
 }
 
 sub vcl_hit {
+    # Within s-maxage: a hit, the common case, decided first.
+    if (obj.ttl > 0s) {
+        set req.http.X-Edge-Cache = "HIT";
+        return (deliver);
+    }
     # obj.ttl is negative once the page's s-maxage is over; X-Edge-Grace is the origin's
     # stale-while-revalidate (kept at fetch time, below). Past both, with the origin up, fetch
     # afresh rather than serve the stale copy: the long grace is for outages only.
@@ -92,13 +100,9 @@ sub vcl_hit {
         set req.http.X-Edge-Fresh = "1";
         return (restart);
     }
-    # Within s-maxage a hit; past it (within the origin's stale-while-revalidate, or any time
-    # the origin is down) served stale while Varnish fetches a fresh copy in the background.
-    if (obj.ttl > 0s) {
-        set req.http.X-Edge-Cache = "HIT";
-    } else {
-        set req.http.X-Edge-Cache = "STALE";
-    }
+    # Past it (within the origin's stale-while-revalidate, or any time the origin is down)
+    # served stale while Varnish fetches a fresh copy in the background.
+    set req.http.X-Edge-Cache = "STALE";
 }
 
 sub vcl_miss {
