@@ -11,6 +11,9 @@ database: a new one on DATABASE_URL's PostgreSQL server, dropped afterwards, or 
    through Varnish (deploy/run-edge.sh and deploy/varnish/newsroom.vcl), from gunicorn with the
    page cache warm and with it off, and a bare Django view with no middleware and no database
    (bench/bare_settings.py): requests/s, p50, p99, errors, and the ratios the targets name.
+   Beside them, references measured in the same run: Varnish with its built-in VCL alone, and a
+   bare Django view sending the article's own bytes and headers. Then the content API: the
+   article's JSON and the first list page, uncached and through Varnish.
 2. Breaking news: readers at full load through Varnish while an editor saves a correction
    through the admin every 2 seconds (the stack of `make serve`: Redis as the shared cache, the
    database task queue and its worker, purges by surrogate key). Probe readers record which
@@ -71,6 +74,7 @@ HIT_RATIO = 0.99
 FRESH_AFTER = 1.0  # seconds after a correction is saved, no reader may be given an older page
 SAVE_EVERY = 2.0
 HELLO = "/bench/hello/"
+API = "/api/v1/"
 CORRECTION = re.compile(rb"\(correction (\d+)\)")
 EDITOR, PASSWORD = "bench-editor", "bench-" + os.urandom(8).hex()
 
@@ -703,9 +707,16 @@ def main():
                 measure("nginx", nginx.base + "/" + article.strip("/") + "/")
             finally:
                 nginx.stop()
+            lookup = f"{cached.base}{API}articles/by-address/?url={urllib.parse.quote(article)}"
+            api_detail = urllib.parse.urlsplit(
+                json.load(urllib.request.urlopen(lookup))["api_url"]
+            ).path
+            api_list = f"{API}articles/"
             edge = Edge(tmp, cached.port, "throughput")
             try:
                 measure("varnish", edge.base + article)
+                measure("api detail edge", edge.base + api_detail)
+                measure("api list edge", edge.base + api_list)
             finally:
                 edge.stop()
             # Varnish's ceiling here: its built-in VCL alone, nothing of Newsroom's.
@@ -728,6 +739,8 @@ def main():
         uncached = Server({**env, "NEWSROOM_PAGE_CACHE": "0"}, workers)
         try:
             measure("uncached", uncached.base + article)
+            measure("api detail uncached", uncached.base + api_detail)
+            measure("api list uncached", uncached.base + api_list)
         finally:
             uncached.stop()
         bare_env = {**env, **page_env, "DJANGO_SETTINGS_MODULE": "bench.bare_settings"}
@@ -739,7 +752,7 @@ def main():
             bare.stop()
 
         print(f"\nThe article ({len(body):,} bytes):")
-        print(f"{'served by':<28}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
+        print(f"{'served by':<32}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
         for label, name in (
             ("nginx", "nginx, the same bytes"),
             ("varnish", "Varnish (edge)"),
@@ -748,9 +761,13 @@ def main():
             ("uncached", "gunicorn, uncached"),
             ("bare", "bare Django view (hello)"),
             ("bare page", "bare Django, its bytes"),
+            ("api detail uncached", "API article, uncached"),
+            ("api detail edge", "API article, Varnish"),
+            ("api list uncached", "API first list page, uncached"),
+            ("api list edge", "API first list page, Varnish"),
         ):
             r = results[label]
-            print(f"{name:<28}{r['rps']:>10.0f}{r['p50']:>10.2f}{r['p99']:>10.2f}{r['errors']:>8}")
+            print(f"{name:<32}{r['rps']:>10.0f}{r['p50']:>10.2f}{r['p99']:>10.2f}{r['errors']:>8}")
         ratios = {
             "varnish / nginx": results["varnish"]["rps"] / results["nginx"]["rps"],
             "cached / bare": results["cached"]["rps"] / results["bare"]["rps"],

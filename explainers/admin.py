@@ -61,6 +61,7 @@ from .importer import (
     save_explainer,
 )
 from .models import (
+    ApiKey,
     Article,
     Author,
     Byline,
@@ -1042,6 +1043,85 @@ class ShareLinkAdmin(admin.ModelAdmin):
 
     def has_module_permission(self, request):
         return workflow.can_share(request.user) and super().has_module_permission(request)
+
+
+class KeyStateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return (("live", "Live"), ("revoked", "Revoked"))
+
+    def queryset(self, request, queryset):
+        if self.value() in ("live", "revoked"):
+            return queryset.filter(revoked_at__isnull=self.value() == "live")
+        return queryset
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Content-API keys (explainers.api): made and revoked by editors; the key is shown once,
+    when it is made, and only its digest is stored."""
+
+    list_display = (
+        "name",
+        "hint",
+        "user",
+        "requests_per_minute",
+        "created_at",
+        "last_used_at",
+        "state",
+    )
+    list_filter = (KeyStateFilter,)
+    fields = (
+        "name",
+        "user",
+        "requests_per_minute",
+        "hint",
+        "created_by",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    )
+    readonly_fields = ("hint", "created_by", "created_at", "last_used_at", "revoked_at")
+    autocomplete_fields = ()
+    actions = ["revoke"]
+
+    def allowed(self, request, obj=None):
+        return workflow.can_manage_api_keys(request.user)
+
+    has_module_permission = has_view_permission = has_add_permission = allowed
+    has_change_permission = allowed
+
+    def get_readonly_fields(self, request, obj=None):
+        # Whom a key acts for is fixed when it is made: a live key is never handed to another.
+        return self.readonly_fields + (("user",) if obj else ())
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoked, not deleted: the list keeps who had access, and until when
+
+    @admin.display(description="state")
+    def state(self, key):
+        return "Revoked" if key.revoked_at else "Live"
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            request.new_api_key = obj.generate()
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        messages.warning(
+            request,
+            f"The key for “{obj.name}” is {request.new_api_key} — copy it now: it is shown only "
+            "this once (only its digest is stored). Send it as 'Authorization: Bearer <key>'.",
+        )
+        return super().response_add(request, obj, post_url_continue)
+
+    @admin.action(description="Revoke the selected keys (they stop working at once)")
+    def revoke(self, request, queryset):
+        count = queryset.filter(revoked_at=None).update(revoked_at=timezone.now())
+        self.message_user(request, f"Revoked {count} key{'s' if count != 1 else ''}.")
 
 
 # Background tasks (explainers.tasks): the attempts that failed, for admins, read-only. Replaces

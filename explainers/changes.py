@@ -169,15 +169,17 @@ def article_groups(article_ids):
 
 
 def own_groups(article_ids):
-    """The groups of the articles' own pages: their address and their month's archive."""
+    """The groups of the articles' own pages: their address, their month's archive, and their
+    answer in the content API (by id: `article-id:<pk>`)."""
     from .models import Article
 
     groups = set()
     if not article_ids:
         return groups
-    rows = Article.objects.filter(pk__in=article_ids).values_list("slug", "published_at")
-    for slug, published_at in rows:
+    rows = Article.objects.filter(pk__in=article_ids).values_list("pk", "slug", "published_at")
+    for pk, slug, published_at in rows:
         groups.add(f"article:{slug}")
+        groups.add(f"article-id:{pk}")
         if published_at:
             month = timezone.localtime(published_at)
             groups.add(f"month:{month.year}-{month.month:02d}")

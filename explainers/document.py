@@ -17,6 +17,7 @@ from collections import defaultdict
 from django.db import transaction
 from django.template.loader import render_to_string
 
+from .api import data as api_data
 from .metadata import content_json_ld
 from .models import Article, ArticleDocument
 from .richtext import interleave
@@ -34,7 +35,8 @@ def build(article):
     sections = list(article.sections.all())
     by_pk = {section.pk: section for section in sections}
     tags = list(article.tags.all())
-    sources = article.cited_sources()
+    citations = article.citations()
+    sources = article.cited_sources(citations)
     last_updated = article.last_updated()
     body = render_to_string(
         "explainers/_article_body.html",
@@ -67,6 +69,9 @@ def build(article):
             sources,
         ),
         last_updated=last_updated,
+        api=api_data.build(
+            article, sections, article.quotes.all(), notes, tags, sources, citations, last_updated
+        ),
     )
 
 
@@ -80,7 +85,7 @@ def rebuild(article_ids):
     ids = sorted(set(article_ids))
     if not ids:
         return
-    fields = ["body", "tags", "json_ld", "last_updated", "built_at"]
+    fields = ["body", "tags", "json_ld", "api", "last_updated", "built_at"]
     with transaction.atomic():
         list(Article.objects.filter(pk__in=ids).order_by("pk").select_for_update().values("pk"))
         documents = [build(article) for article in Article.objects.for_page().filter(pk__in=ids)]
@@ -93,10 +98,13 @@ def stored(article):
     """The stored document of an article fetched with for_reading(), rebuilt first if a change
     discarded it (or it was never built)."""
     try:
-        return article.document
+        if article.document.api:
+            return article.document
     except ArticleDocument.DoesNotExist:
-        rebuild([article.pk])
-        return ArticleDocument.objects.get(article_id=article.pk)
+        pass
+    # Missing, or stored before the content API (`api` empty).
+    rebuild([article.pk])
+    return ArticleDocument.objects.get(article_id=article.pk)
 
 
 def discard(article_ids):

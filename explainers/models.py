@@ -4,6 +4,8 @@ Speakers and citations of Sources. The article's list of sources is derived from
 """
 
 import datetime
+import hashlib
+import secrets
 from collections import defaultdict
 from functools import lru_cache
 
@@ -419,10 +421,11 @@ class Article(models.Model):
             for section, pk, name, kind, url, publisher in lead.union(answers, all=True)
         ]
 
-    def cited_sources(self):
-        """Every source the lead, the answers and the quotes cite, in order of first citation."""
+    def cited_sources(self, citations=None):
+        """Every source the lead, the answers and the quotes cite, in order of first citation
+        (`citations`: what citations() gave, if already read)."""
         cited = defaultdict(list)
-        for section_id, source in self.citations():
+        for section_id, source in self.citations() if citations is None else citations:
             cited[section_id].append(source)
         quotes = list(self.quotes.all())
         groups = [sorted(cited[None], key=lambda s: s.name)]
@@ -669,6 +672,74 @@ class ShareLink(models.Model):
         return link if link and link.is_active() else None
 
 
+class ApiKey(models.Model):
+    """A key to the content API (explainers.api): a partner's, reading what readers read, or one
+    acting for a staff member, reading what that person may open on the site. Only a digest of
+    the key is stored; the key itself is shown once, when it is made."""
+
+    PREFIX = "nr_"
+
+    name = models.CharField(max_length=200, help_text="Who uses it, e.g. “Partner: Daily Wire”.")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="api_keys",
+        limit_choices_to={"is_staff": True},
+        verbose_name="acts for",
+        help_text="Empty for a partner, who reads what readers read. A staff member's key reads "
+        "drafts and scheduled articles as that person may on the site.",
+    )
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    hint = models.CharField(
+        max_length=12, editable=False, help_text="The key's first characters, to tell keys apart."
+    )
+    requests_per_minute = models.PositiveIntegerField(
+        default=600, help_text="Requests above this in a minute are answered 429."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        editable=False,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ("-created_at",)
+        verbose_name = "API key"
+
+    def __str__(self):
+        return f"{self.name} ({self.hint}…)"
+
+    @staticmethod
+    def digest_of(key):
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    def generate(self):
+        """Give this key a new secret; returns it (the only time it is seen)."""
+        key = self.PREFIX + secrets.token_urlsafe(32)
+        self.digest = self.digest_of(key)
+        self.hint = key[: len(self.PREFIX) + 6]
+        return key
+
+    @classmethod
+    def from_key(cls, key):
+        """The live key this secret is, or None."""
+        if not key.startswith(cls.PREFIX) or len(key) > 100:
+            return None
+        found = cls.objects.select_related("user").filter(digest=cls.digest_of(key)).first()
+        if found is None or found.revoked_at is not None:
+            return None
+        if found.user is not None and not (found.user.is_active and found.user.is_staff):
+            return None
+        return found
+
+
 def check_own_section(part):
     """A quote or a note may only sit in a question of its own article."""
     if part.section_id and part.article_id and part.section.article_id != part.article_id:
@@ -783,6 +854,8 @@ class ArticleDocument(models.Model):
     tags = models.JSONField(default=list)  # [{"id", "name", "slug"}]
     # The content's schema.org members (explainers.metadata.content_json_ld), site-relative URLs.
     json_ld = models.JSONField(default=dict)
+    # The whole explainer as the content API gives it (explainers.api.data), site-relative URLs.
+    api = models.JSONField(default=dict)
     last_updated = models.DateTimeField(null=True)
     built_at = models.DateTimeField(auto_now=True)
 

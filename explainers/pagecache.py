@@ -37,6 +37,9 @@ GROUP = "pagecache:group:"
 PAGE = "pagecache:page:"
 NEXT_SCHEDULED = "pagecache:next-scheduled"
 SITE = "site"  # every cached page depends on it: edits that touch the whole site bump it
+# A view's `query` for page_key(): every parameter is part of the key. For views that answer a
+# parameter they do not read with a 400 (the content API), so junk never makes an entry.
+EVERY = "every parameter"
 
 
 @dataclass
@@ -144,6 +147,10 @@ def page_key(request, query=None):
     its entry: were it part of the key, every junk query string would be one more page kept for a
     day, and a script could evict the pages readers want.
     """
+    if query is EVERY:
+        raw = f"{request.scheme}://{request.get_host()}{request.path}?"
+        raw += urlencode(sorted((k, v) for k, values in request.GET.lists() for v in values))
+        return PAGE + hashlib.sha1(raw.encode()).hexdigest()
     known = []
     for name, normalise in sorted((query or {}).items()):
         value = request.GET.get(name)  # the last one given, as the view reads it
@@ -155,10 +162,13 @@ def page_key(request, query=None):
 
 
 def cacheable(request):
+    """Anonymous reads only: no session (staff) and no credentials (an API key's answer is its
+    holder's, and its rate limit must see every request)."""
     return (
         settings.NEWSROOM_PAGE_CACHE
         and request.method in ("GET", "HEAD")
         and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and "HTTP_AUTHORIZATION" not in request.META
     )
 
 

@@ -127,6 +127,13 @@ def can_delete(user, article=None):
     return is_editor(user) and user.has_perm("explainers.delete_article")
 
 
+def can_manage_api_keys(user):
+    """Make, list and revoke content-API keys (explainers.models.ApiKey): editors. A key acting
+    for a staff member reads what that person may open (readable()), so an editor — who may
+    open everything — gives away nothing they do not see themselves; the API only reads."""
+    return is_editor(user)
+
+
 def can_publish(user):
     """Publish, schedule, unpublish and send back to draft."""
     return is_editor(user)

@@ -62,6 +62,10 @@ INSTALLED_APPS = [
     "reversion",
     "django_tasks",
     "django_tasks_db",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # the API documentation page's files, served from here
+    "corsheaders",
     "explainers",
     "photos",
 ]
@@ -69,6 +73,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so that its duration covers everything below it.
     "newsroom.middleware.RequestLogMiddleware",
+    # CORS for the content API (CORS_URLS_REGEX): above the early hit, so cached answers carry it.
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
@@ -248,6 +254,51 @@ NEWSROOM_TWITTER = os.environ.get("NEWSROOM_TWITTER", "")  # e.g. "@newsroom"
 NEWSROOM_SAME_AS = env_list("NEWSROOM_SAME_AS", [])  # the publisher's social profile URLs
 NEWSROOM_LANGUAGE = os.environ.get("NEWSROOM_LANGUAGE", "en")
 NEWSROOM_ARTICLES_PER_PAGE = 12
+
+# The content API (explainers.api): read-only JSON, keys made by editors in the admin.
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],  # one answer per URL
+    "DEFAULT_PARSER_CLASSES": [],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["explainers.api.access.KeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": [],
+    "DEFAULT_THROTTLE_CLASSES": ["explainers.api.access.KeyRateThrottle"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "URL_FORMAT_OVERRIDE": None,
+    "DEFAULT_VERSIONING_CLASS": None,
+}
+# Anonymous callers, per address (a key has its own rate, set in the admin). Answers served from
+# the page cache or the edge cost nothing and are not counted.
+NEWSROOM_API_ANONYMOUS_RATE = os.environ.get("NEWSROOM_API_ANONYMOUS_RATE", "60/min")
+SPECTACULAR_SETTINGS = {
+    "TITLE": f"{NEWSROOM_SITE_NAME} content API",
+    "DESCRIPTION": "Published explainers as data: each question in order, every quote with its "
+    "speaker, role and source, every citation. Anonymous callers read what readers read; send "
+    "a partner key as `Authorization: Bearer <key>` for its own rate limit. Versioned: a "
+    "change that breaks a client comes as /api/v2/.",
+    "VERSION": "1",
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_AUTHENTICATION": [],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "SourceKind": ["agency", "report", "statement", "publication", "other"],
+        "NoteKind": ["correction", "update", "clarification"],
+        "ArticleStatus": ["draft", "review", "published", "unpublished"],
+    },
+}
+# Browsers on these origins may read the API (GET only): NEWSROOM_API_CORS_ORIGINS, e.g.
+# "https://app.example.org,https://partner.example.com".
+CORS_ALLOWED_ORIGINS = env_list("NEWSROOM_API_CORS_ORIGINS", [])
+CORS_URLS_REGEX = r"^/api/"
+CORS_ALLOW_METHODS = ("GET", "HEAD", "OPTIONS")
+CORS_ALLOW_HEADERS = ("authorization", "if-none-match", "if-modified-since")
+CORS_EXPOSE_HEADERS = ("ETag", "Last-Modified", "Retry-After")
+CORS_PREFLIGHT_MAX_AGE = 86400
 
 # The admin's rich-text editor: django-prose-editor's core with the newsroom's toolbar, which
 # offers exactly the formatting explainers/richtext.py keeps.

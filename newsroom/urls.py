@@ -17,6 +17,7 @@ def serve_media(request, path):
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("api/v1/", include("explainers.api.urls")),
     re_path(r"^media/(?P<path>.*)$", serve_media),
     path("", include("explainers.urls")),
 ]

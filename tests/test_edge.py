@@ -329,6 +329,25 @@ def test_editing_an_article_purges_its_pages_and_no_other(edge_cache, purges, tw
     assert edge_cache.verdict("/tags/weather/") == "HIT"
 
 
+def test_the_content_api_is_kept_at_the_edge_and_purged_with_the_pages(
+    edge_cache, purges, two_stories
+):
+    story, other = two_stories
+    api = "/api/v1/articles/"
+    warm(edge_cache, f"{api}{story.pk}/", f"{api}{other.pk}/", api)
+    keyed = edge_cache.get(api, Authorization="Bearer nr_unknown")
+    assert keyed.status == 401 and keyed.getheader("X-Cache") == "PASS"  # a key's own answer
+
+    def edit():
+        story.headline = "The story, corrected"
+        story.save()
+
+    change_and_check(edge_cache, purges, edit, story, f"{api}{other.pk}/")
+    fresh = edge_cache.get(f"{api}{story.pk}/")
+    assert fresh.getheader("X-Cache") == "MISS" and b"The story, corrected" in fresh.body
+    assert edge_cache.verdict(api) == "MISS"
+
+
 def test_unpublishing_purges_the_article_everywhere(edge_cache, purges, editor, two_stories):
     story, other = two_stories
     warm(edge_cache, path_of(story), path_of(other), "/")

@@ -1,0 +1,508 @@
+"""The content API's endpoints. Read-only; what a caller sees is the site's rule
+(explainers.workflow.readable, through Article.objects.visible_to). Anonymous answers are
+cached and purged like the pages (explainers.pagecache, the edge); keyed ones are the caller's
+own (private), with an ETag for revalidation."""
+
+import base64
+import binascii
+import datetime
+import hashlib
+import json
+from urllib.parse import urlsplit
+
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.urls import Resolver404, resolve, reverse
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.dateparse import parse_datetime
+from django.utils.http import http_date, quote_etag, urlencode
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from taggit.models import Tag
+
+from .. import document as page_document
+from .. import search as search_engine
+from ..models import Article, Author, QuestionSection, Quote, Source, Speaker
+from ..pagecache import depends_on
+from . import serializers
+from .access import KeyAuthentication, KeyRateThrottle
+from .data import absolute
+from .data import source as source_data
+
+PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+NEWEST = 50  # the articles or quotes listed on a speaker's, source's, author's or tag's answer
+
+
+def problem(parameter, message):
+    return ValidationError({parameter: [message]})
+
+
+class Endpoint(APIView):
+    authentication_classes = [KeyAuthentication]
+    throttle_classes = [KeyRateThrottle]
+    permission_classes = [AllowAny]  # what each caller sees is the queryset's rule
+    parameters = ()  # the query parameters it reads; any other is a 400 naming it
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        unknown = sorted(set(request.query_params) - set(self.parameters))
+        if unknown:
+            known = ", ".join(self.parameters) or "none"
+            raise problem(unknown[0], f"Unknown parameter. This endpoint reads: {known}.")
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if request.auth is not None:
+            # A key's answer is its holder's: never kept by a shared cache, revalidated by ETag.
+            patch_cache_control(response, private=True, no_cache=True)
+            response["Vary"] = "Authorization"
+            if response.status_code == 200:
+                response.render()
+                etag = quote_etag(hashlib.sha1(response.content).hexdigest()[:20])
+                response["ETag"] = etag
+                modified = getattr(response, "last_modified", None)
+                # Whole seconds, as the header has them.
+                modified = int(modified.timestamp()) if modified else None
+                if modified:
+                    response["Last-Modified"] = http_date(modified)
+                conditional = get_conditional_response(
+                    request._request, etag=etag, last_modified=modified, response=response
+                )
+                return conditional or response
+        return response
+
+    def visible(self):
+        return Article.objects.visible_to(self.request.user)
+
+    def full_url(self, name, **query):
+        url = reverse(name)
+        return self.request.build_absolute_uri(f"{url}?{urlencode(query)}" if query else url)
+
+
+# Cursors: (publication date, id) of the last article on the page, opaque to callers.
+
+
+def encode_cursor(*values):
+    raw = json.dumps([v.isoformat() if isinstance(v, datetime.datetime) else v for v in values])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(value, shape):
+    """The values of a cursor this API gave, as `shape` (a tuple of types), or a 400."""
+    try:
+        if len(value) > 200:
+            raise ValueError
+        raw = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
+        if not isinstance(raw, list) or len(raw) != len(shape):
+            raise ValueError
+        values = []
+        for item, kind in zip(raw, shape, strict=True):
+            if kind is datetime.datetime:
+                item = parse_datetime(item) if isinstance(item, str) else None
+                if item is None:
+                    raise ValueError
+            elif not isinstance(item, int) or isinstance(item, bool):
+                raise ValueError
+            values.append(item)
+        return values
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise problem("cursor", "Not a cursor this API gave: use the `next` link.") from None
+
+
+def page_size(request):
+    raw = request.query_params.get("page_size")
+    if raw is None:
+        return PAGE_SIZE
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+        raise problem("page_size", f"A whole number from 1 to {MAX_PAGE_SIZE}.")
+    return int(raw)
+
+
+def next_link(request, cursor):
+    if cursor is None:
+        return None
+    query = request.query_params.copy()
+    query["cursor"] = cursor
+    return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+
+
+def summary(article, request):
+    photo = article.hero_photo
+    return absolute(
+        {
+            "id": article.pk,
+            "url": article.get_absolute_url(),
+            "api_url": reverse("api:article-detail", kwargs={"pk": article.pk}),
+            "status": article.status,
+            "kicker": article.kicker,
+            "headline": article.headline,
+            "summary": article.dek,
+            "published_at": article.published_at.isoformat() if article.published_at else None,
+            "updated_at": article.updated_at.isoformat(),
+            "hero_photo": None
+            if photo is None
+            else {
+                "alt_text": photo.alt_text,
+                **{k: photo.fallback[k] for k in ("url", "width", "height")},
+            },
+            "tags": [
+                {
+                    "name": t.name,
+                    "slug": t.slug,
+                    "url": reverse("explainers:tag", kwargs={"slug": t.slug}),
+                }
+                for t in article.tags.all()
+            ],
+            "authors": [
+                {
+                    "id": b.author.pk,
+                    "name": b.author.name,
+                    "slug": b.author.slug,
+                    "url": b.author.get_absolute_url(),
+                }
+                for b in article.bylines.all()
+            ],
+        },
+        request,
+    )
+
+
+def reference(article, request):
+    return absolute(
+        {
+            "id": article.pk,
+            "headline": article.headline,
+            "url": article.get_absolute_url(),
+            "api_url": reverse("api:article-detail", kwargs={"pk": article.pk}),
+            "published_at": article.published_at.isoformat() if article.published_at else None,
+        },
+        request,
+    )
+
+
+ARTICLE_FILTERS = [
+    OpenApiParameter("tag", str, description="A tag's slug."),
+    OpenApiParameter("author", str, description="An author's slug."),
+    OpenApiParameter("speaker", str, description="A speaker's slug: the articles quoting them."),
+    OpenApiParameter("source", int, description="A source's id: the articles citing it."),
+    OpenApiParameter(
+        "updated_since",
+        OpenApiTypes.DATETIME,
+        description="Only articles saved at or after this time (ISO 8601, with its offset).",
+    ),
+    OpenApiParameter("q", str, description="Words to search for (at most 200 characters)."),
+    OpenApiParameter("cursor", str, description="From a `next` link."),
+    OpenApiParameter(
+        "page_size", int, description=f"1 to {MAX_PAGE_SIZE}; {PAGE_SIZE} by default."
+    ),
+]
+
+
+class ArticleList(Endpoint):
+    """Articles, newest first, a page at a time (cursor pagination on publication date and id:
+    stable while articles are being published)."""
+
+    parameters = ("tag", "author", "speaker", "source", "updated_since", "q", "cursor", "page_size")
+
+    @extend_schema(
+        parameters=ARTICLE_FILTERS,
+        responses={200: serializers.ArticlePage, **serializers.ERRORS},
+        operation_id="articles_list",
+    )
+    def get(self, request):
+        params = request.query_params
+        articles = self.visible()
+        if slug := params.get("tag"):
+            articles = articles.filter(tags__slug=slug)
+        if slug := params.get("author"):
+            articles = articles.filter(
+                pk__in=Article.objects.filter(authors__slug=slug).values("pk")
+            )
+        if slug := params.get("speaker"):
+            articles = articles.filter(
+                pk__in=Quote.objects.filter(speaker__slug=slug).values("article_id")
+            )
+        if (raw := params.get("source")) is not None:
+            if not raw.isdigit() or len(raw) > 18:
+                raise problem("source", "A source's id: a whole number.")
+            articles = articles.filter(citing(int(raw)))
+        if (raw := params.get("updated_since")) is not None:
+            try:
+                since = parse_datetime(raw)
+            except ValueError:
+                since = None
+            if since is None or since.tzinfo is None:
+                raise problem(
+                    "updated_since",
+                    "A date and time in ISO 8601 with its offset, e.g. 2026-12-01T09:00:00Z.",
+                )
+            articles = articles.filter(updated_at__gte=since)
+        if (raw := params.get("q")) is not None:
+            if len(raw) > search_engine.MAX_QUERY_LENGTH or not raw.isprintable():
+                raise problem(
+                    "q", f"At most {search_engine.MAX_QUERY_LENGTH} printable characters."
+                )
+            hits = search_engine.search(search_engine.clean_query(raw))
+            articles = articles.filter(pk__in=[hit.article.pk for hit in hits])
+        # Readers' lists order by publication date (indexed); a staff key's drafts have none yet
+        # and are placed by when they were created.
+        staff = request.user.is_authenticated
+        date = "sort_at" if staff else "published_at"
+        if staff:
+            articles = articles.annotate(sort_at=Coalesce("published_at", "created_at"))
+        if (raw := params.get("cursor")) is not None:
+            moment, pk = decode_cursor(raw, (datetime.datetime, int))
+            articles = articles.filter(
+                Q(**{f"{date}__lt": moment}) | Q(**{date: moment, "pk__lt": pk})
+            )
+        size = page_size(request)
+        rows = list(
+            articles.order_by(F(date).desc(), "-pk")
+            .for_listing()
+            .prefetch_related("tags")[: size + 1]
+        )
+        more = len(rows) > size
+        rows = rows[:size]
+        cursor = encode_cursor(getattr(rows[-1], date), rows[-1].pk) if more else None
+        depends_on(request, "home")
+        return Response(
+            {
+                "next": next_link(request, cursor),
+                "results": [summary(article, request) for article in rows],
+            }
+        )
+
+
+def citing(source_id):
+    return (
+        Q(lead_sources=source_id)
+        | Q(
+            pk__in=QuestionSection.objects.filter(sources=source_id).values(
+                "article_id"
+            )
+        )
+        | Q(pk__in=Quote.objects.filter(source=source_id).values("article_id"))
+    )
+
+
+class ArticleDetail(Endpoint):
+    """The whole explainer: its lead, its questions in order with their answers, quotes with
+    their speakers and sources, citations, corrections, photo, tags and authors."""
+
+    @extend_schema(
+        responses={200: serializers.Article, **serializers.ERRORS}, operation_id="articles_retrieve"
+    )
+    def get(self, request, pk):
+        article = self.visible().for_reading().filter(pk=pk).first()
+        if article is None:
+            raise Http404("No article with this id.")
+        return article_response(request, article)
+
+
+def article_response(request, article):
+    depends_on(request, f"article-id:{article.pk}", f"article:{article.slug}")
+    data = absolute(page_document.stored(article).api, request)
+    if not article.original_url:
+        data["canonical_url"] = data["url"]
+    response = Response(data)
+    response.last_modified = article.updated_at
+    return response
+
+
+class ArticleByAddress(Endpoint):
+    """The whole explainer, found by its address on the site (`url`: the page's address or its
+    path)."""
+
+    parameters = ("url",)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("url", str, required=True, description="The article page's address.")
+        ],
+        responses={200: serializers.Article, **serializers.ERRORS},
+        operation_id="articles_by_address",
+    )
+    def get(self, request):
+        raw = request.query_params.get("url")
+        if not raw:
+            raise problem("url", "The article page's address, e.g. /2022/10/11/its-slug/.")
+        path = urlsplit(raw).path if len(raw) <= 2000 else ""
+        try:
+            match = resolve(path)
+        except (Resolver404, ValueError):
+            match = None
+        if match is None or match.url_name != "article":
+            raise problem("url", "Not the address of an article page.")
+        article = self.visible().for_reading().filter(slug=match.kwargs["slug"]).first()
+        if article is None:
+            raise Http404("No article at this address.")
+        return article_response(request, article)
+
+
+class RecordList(Endpoint):
+    """A list of speakers, sources, authors or tags, by id, a page at a time."""
+
+    parameters = ("cursor", "page_size")
+    model = None
+
+    def get(self, request):
+        records = self.model.objects.order_by("pk")
+        if (raw := request.query_params.get("cursor")) is not None:
+            (after,) = decode_cursor(raw, (int,))
+            records = records.filter(pk__gt=after)
+        size = page_size(request)
+        rows = list(records[: size + 1])
+        cursor = encode_cursor(rows[size - 1].pk) if len(rows) > size else None
+        depends_on(request, "archive")
+        return Response(
+            {
+                "next": next_link(request, cursor),
+                "results": [self.item(record) for record in rows[:size]],
+            }
+        )
+
+    def item(self, record):
+        raise NotImplementedError
+
+    def articles(self, queryset):
+        rows = self.visible().filter(queryset).order_by("-published_at", "-pk")[:NEWEST]
+        return [reference(article, self.request) for article in rows]
+
+
+def records(model, item, page, detail, lookup="pk"):
+    """The list and detail endpoints of one kind of record."""
+
+    class List(RecordList):
+        __doc__ = f"{model._meta.verbose_name_plural.capitalize()}, by id, a page at a time."
+
+        @extend_schema(
+            parameters=ARTICLE_FILTERS[-2:],
+            responses={200: page, **serializers.ERRORS},
+            operation_id=f"{model._meta.model_name}s_list",
+        )
+        def get(self, request):
+            return super().get(request)
+
+    List.model = model
+    List.item = lambda self, record: item(self, record)
+
+    class Detail(RecordList):
+        __doc__ = f"One {model._meta.verbose_name}, with its newest articles."
+        parameters = ()
+
+        @extend_schema(
+            responses={200: detail, **serializers.ERRORS},
+            operation_id=f"{model._meta.model_name}s_retrieve",
+        )
+        def get(self, request, **kwargs):
+            record = model.objects.filter(**{lookup: kwargs[lookup]}).first()
+            if record is None:
+                raise Http404(f"No {model._meta.verbose_name} here.")
+            depends_on(request, "home")
+            return Response(detail_of(self, record))
+
+    Detail.model = model
+    return List, Detail
+
+
+def speaker_item(view, speaker):
+    return absolute(
+        {
+            "id": speaker.pk,
+            "name": speaker.name,
+            "slug": speaker.slug,
+            "usual_role": speaker.usual_role,
+            "url": speaker.get_absolute_url(),
+            "api_url": reverse("api:speaker-detail", kwargs={"slug": speaker.slug}),
+        },
+        view.request,
+    )
+
+
+def author_item(view, author):
+    return absolute(
+        {
+            "id": author.pk,
+            "name": author.name,
+            "slug": author.slug,
+            "url": author.get_absolute_url(),
+            "api_url": reverse("api:author-detail", kwargs={"slug": author.slug}),
+        },
+        view.request,
+    )
+
+
+def tag_item(view, tag):
+    return absolute(
+        {
+            "name": tag.name,
+            "slug": tag.slug,
+            "url": reverse("explainers:tag", kwargs={"slug": tag.slug}),
+            "api_url": reverse("api:tag-detail", kwargs={"slug": tag.slug}),
+        },
+        view.request,
+    )
+
+
+def source_item(view, record):
+    return absolute(source_data(record), view.request)
+
+
+def detail_of(view, record):
+    request = view.request
+    if isinstance(record, Speaker):
+        quotes = (
+            Quote.objects.filter(speaker=record, article__in=view.visible())
+            .select_related("article", "section")
+            .order_by("-article__published_at", "-pk")[:NEWEST]
+        )
+        return {
+            **speaker_item(view, record),
+            "articles_url": view.full_url("api:article-list", speaker=record.slug),
+            "quotes": [
+                {
+                    "id": q.pk,
+                    "text": q.text,
+                    "speaker_role": q.speaker_role or record.usual_role,
+                    "url": request.build_absolute_uri(q.get_absolute_url()),
+                    "article": reference(q.article, request),
+                }
+                for q in quotes
+            ],
+        }
+    if isinstance(record, Source):
+        return {
+            **source_item(view, record),
+            "articles_url": view.full_url("api:article-list", source=record.pk),
+            "articles": view.articles(citing(record.pk)),
+        }
+    if isinstance(record, Author):
+        return {
+            **author_item(view, record),
+            "bio": record.bio,
+            "articles_url": view.full_url("api:article-list", author=record.slug),
+            "articles": view.articles(Q(authors=record)),
+        }
+    return {
+        **tag_item(view, record),
+        "articles_url": view.full_url("api:article-list", tag=record.slug),
+        "articles": view.articles(Q(tags=record)),
+    }
+
+
+SpeakerList, SpeakerDetail = records(
+    Speaker, speaker_item, serializers.SpeakerPage, serializers.SpeakerDetail, "slug"
+)
+SourceList, SourceDetail = records(
+    Source, source_item, serializers.SourcePage, serializers.SourceDetail
+)
+AuthorList, AuthorDetail = records(
+    Author, author_item, serializers.AuthorPage, serializers.AuthorDetail, "slug"
+)
+TagList, TagDetail = records(Tag, tag_item, serializers.TagPage, serializers.TagDetail, "slug")
