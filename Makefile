@@ -68,7 +68,7 @@ serve: demo edge-deps
 		echo "make serve needs Redis, the cache gunicorn's workers and the task worker share:" \
 			"set REDIS_URL or install it (sudo apt-get install redis-server)" >&2; exit 1; fi
 	@echo "Serving Newsroom through the edge on http://$(HOST):$(PORT)/ (origin: 127.0.0.1:$(ORIGIN_PORT), $(WORKERS) workers)"
-	$(SERVE_ENV) NEWSROOM_TASKS=database NEWSROOM_EDGE_URL=http://127.0.0.1:$(PORT) \
+	$(SERVE_ENV) NEWSROOM_TASKS=database NEWSROOM_EDGE_URL=http://127.0.0.1:$(PORT) NEWSROOM_PROXIES=1 \
 		EDGE_LISTEN=$(HOST):$(PORT) \
 		EDGE_ORIGIN=127.0.0.1:$(ORIGIN_PORT) CACHE_PORT=$(CACHE_PORT) VENV=$(VENV) WORKERS=$(WORKERS) \
 		REDIS_URL="$${REDIS_URL:-redis://127.0.0.1:$(CACHE_PORT)/0}" \

@@ -1111,12 +1111,19 @@ class ApiKeyAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
     def response_add(self, request, obj, post_url_continue=None):
-        messages.warning(
+        # The key is shown on this answer alone: a message would carry it in a cookie or the
+        # session, and the admin never caches its pages.
+        return TemplateResponse(
             request,
-            f"The key for “{obj.name}” is {request.new_api_key} — copy it now: it is shown only "
-            "this once (only its digest is stored). Send it as 'Authorization: Bearer <key>'.",
+            "admin/explainers/apikey/made.html",
+            {
+                **self.admin_site.each_context(request),
+                "key": obj,
+                "secret": request.new_api_key,
+                "changelist": reverse("admin:explainers_apikey_changelist"),
+                "opts": self.opts,
+            },
         )
-        return super().response_add(request, obj, post_url_continue)
 
     @admin.action(description="Revoke the selected keys (they stop working at once)")
     def revoke(self, request, queryset):

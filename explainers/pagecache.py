@@ -317,7 +317,12 @@ def cached_page(view=None, *, groups=None, query=None):
             response = view(request, *args, **kwargs)
             if hasattr(response, "render") and callable(response.render):
                 response = response.render()
-            if response.status_code != 200 or response.streaming:
+            # A view marks an answer not worth keeping with `response.page_cache = False`.
+            if (
+                response.status_code != 200
+                or response.streaming
+                or not getattr(response, "page_cache", True)
+            ):
                 return response
             after = tokens(request.page_cache_groups)
             entry = Entry(

@@ -7,17 +7,19 @@ count, and bad input answered 400 naming the parameter.
 import base64
 import datetime
 import json
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import jsonschema
 import pytest
 import yaml
+from bs4 import BeautifulSoup
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from explainers.models import ApiKey, Article, Quote, Source, UpdateNote
+from explainers.models import ApiKey, Article, Quote, Source, Speaker, UpdateNote
 from explainers.pagecache import edge_key
 from tests.conftest import make_article, make_photo
 
@@ -131,11 +133,13 @@ def test_an_editor_makes_a_key_that_is_shown_once_and_works(editor_client):
         follow=True,
     )
     assert response.status_code == 200
-    shown = [str(m) for m in response.context["messages"] if "shown only this once" in str(m)]
-    assert len(shown) == 1
-    secret = shown[0].split(" is ")[1].split(" ")[0]
+    assert "shown only this once" in response.content.decode()
+    secret = BeautifulSoup(response.content, "html.parser").find(id="api-key")["value"]
+    # Shown on that answer alone: in no cookie, no session, no later page.
+    assert all(secret not in morsel.value for morsel in editor_client.cookies.values())
+    assert secret not in json.dumps(dict(editor_client.session), default=str)
     later = editor_client.get(reverse("admin:explainers_apikey_changelist"))
-    assert secret not in later.content.decode()  # the message is gone, the key nowhere
+    assert secret not in later.content.decode()
     assert caller(secret).get(ARTICLES).status_code == 200
     key = ApiKey.objects.get()
     page = editor_client.get(reverse("admin:explainers_apikey_change", args=[key.pk]))
@@ -331,6 +335,12 @@ BAD = [
     ({"q": "war\x00\x1b[31m"}, "q"),
     ({"source": "ministry"}, "source"),
     ({"source": "9" * 40}, "source"),
+    ({"source": "²"}, "source"),
+    ({"page_size": "²"}, "page_size"),
+    ({"updated_since": "0001-01-01T00:00:00+01:00"}, "updated_since"),
+    ({"updated_since": "9999-12-31T23:59:59-01:00"}, "updated_since"),
+    ({"cursor": base64.urlsafe_b64encode(b'["2026-01-01T00:00:00", 5]').decode()}, "cursor"),
+    ({"cursor": base64.urlsafe_b64encode(b'["0001-01-01T00:00:00+01:00", 5]').decode()}, "cursor"),
 ]
 
 
@@ -352,6 +362,8 @@ def test_odd_addresses_are_answered_not_crashed(client):
         "/api/v1/speakers/nobody/",
         "/api/v1/tags/%D0%B2%D0%BE%D0%B9%D0%BD%D0%B0/",
         "/api/v1/speakers/?cursor=%FF",
+        f"{ARTICLES}by-address/?url=http://[::1",
+        f"{ARTICLES}by-address/?url=//[",
     ):
         response = client.get(url)
         assert response.status_code in (400, 404), url
@@ -498,3 +510,50 @@ def test_the_live_api_conforms_to_its_own_schema(live_server, settings, tmp_path
     )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     assert "passed" in result.stdout.lower()
+
+
+def test_records_shown_only_on_drafts_are_not_listed_for_readers(client, editor):
+    make_article(slug="public").tags.add("Belarus")
+    secret = make_article(slug="secret", status="draft", published_at=None)
+    whistleblower = Speaker.objects.create(name="Whistleblower X", slug="whistleblower-x")
+    Quote.objects.create(article=secret, text="They knew.", speaker=whistleblower)
+    secret.tags.add("Layoffs 2027")
+    for path in ("speakers/", "tags/"):
+        names = [r["name"] for r in client.get(f"/api/v1/{path}").json()["results"]]
+        assert names and "Whistleblower X" not in names and "Layoffs 2027" not in names
+    assert client.get("/api/v1/speakers/whistleblower-x/").status_code == 404
+    assert client.get("/api/v1/tags/layoffs-2027/").status_code == 404
+    mine = caller(key_for(editor)).get("/api/v1/speakers/").json()["results"]
+    assert "Whistleblower X" in [r["name"] for r in mine]
+
+
+def test_the_rate_limit_does_not_trust_a_forwarded_address_by_default(settings):
+    settings.NEWSROOM_API_ANONYMOUS_RATE = "2/min"
+    settings.NEWSROOM_PAGE_CACHE = False
+    codes = [
+        caller(HTTP_X_FORWARDED_FOR=f"198.51.100.{n}").get(ARTICLES).status_code for n in range(3)
+    ]
+    assert codes == [200, 200, 429]
+
+
+def test_searches_deep_pages_and_empty_lists_are_not_kept(client):
+    for n in range(3):
+        make_article(slug=f"k{n}", headline=f"Kept {n}")
+    for params in ({"q": "Kept"}, {"tag": "nothing-here"}, {"page_size": 1, "cursor": None}):
+        if "cursor" in params:
+            params["cursor"] = parse_qs(
+                urlsplit(client.get(ARTICLES, {"page_size": 1}).json()["next"]).query
+            )["cursor"][0]
+        verdicts = [client.get(ARTICLES, params).get("X-Cache") for _ in range(2)]
+        assert "HIT" not in verdicts, params
+    assert [client.get(ARTICLES)["X-Cache"] for _ in range(2)] == ["MISS", "HIT"]
+
+
+def test_a_cyrillic_address_finds_its_article(client):
+    article = make_article(slug="беларусь-и-россия", headline="Беларусь и Россия")
+    url = client.get(detail(article)).json()["url"]
+    assert "%D0%B1" in url.lower() or "%d0%b1" in url.lower()
+    for address in (url, article.get_absolute_url(), unquote(article.get_absolute_url())):
+        response = client.get(f"{ARTICLES}by-address/", {"url": address})
+        assert response.status_code == 200, address
+        assert response.json()["headline"] == "Беларусь и Россия"

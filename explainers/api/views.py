@@ -8,8 +8,9 @@ import binascii
 import datetime
 import hashlib
 import json
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -23,11 +24,11 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from taggit.models import Tag
+from taggit.models import Tag, TaggedItem
 
 from .. import document as page_document
 from .. import search as search_engine
-from ..models import Article, Author, QuestionSection, Quote, Source, Speaker
+from ..models import Article, Author, Byline, QuestionSection, Quote, Source, Speaker
 from ..pagecache import depends_on
 from . import serializers
 from .access import KeyAuthentication, KeyRateThrottle
@@ -85,6 +86,23 @@ class Endpoint(APIView):
         return self.request.build_absolute_uri(f"{url}?{urlencode(query)}" if query else url)
 
 
+def whole_number(raw):
+    """An ASCII whole number of at most 18 digits (any database's integer), or None."""
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else None
+
+
+def aware(raw):
+    """A date and time in ISO 8601 with its offset, as UTC; None for anything else (no offset,
+    no such date, or a moment UTC cannot hold, such as year 1 at +01:00)."""
+    try:
+        moment = parse_datetime(raw)
+        if moment is None or moment.tzinfo is None:
+            return None
+        return moment.astimezone(datetime.UTC)
+    except (ValueError, OverflowError):
+        return None
+
+
 # Cursors: (publication date, id) of the last article on the page, opaque to callers.
 
 
@@ -104,7 +122,7 @@ def decode_cursor(value, shape):
         values = []
         for item, kind in zip(raw, shape, strict=True):
             if kind is datetime.datetime:
-                item = parse_datetime(item) if isinstance(item, str) else None
+                item = aware(item) if isinstance(item, str) else None
                 if item is None:
                     raise ValueError
             elif not isinstance(item, int) or isinstance(item, bool):
@@ -119,9 +137,10 @@ def page_size(request):
     raw = request.query_params.get("page_size")
     if raw is None:
         return PAGE_SIZE
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+    size = whole_number(raw)
+    if size is None or not 1 <= size <= MAX_PAGE_SIZE:
         raise problem("page_size", f"A whole number from 1 to {MAX_PAGE_SIZE}.")
-    return int(raw)
+    return size
 
 
 def next_link(request, cursor):
@@ -229,15 +248,12 @@ class ArticleList(Endpoint):
                 pk__in=Quote.objects.filter(speaker__slug=slug).values("article_id")
             )
         if (raw := params.get("source")) is not None:
-            if not raw.isdigit() or len(raw) > 18:
+            if whole_number(raw) is None:
                 raise problem("source", "A source's id: a whole number.")
-            articles = articles.filter(citing(int(raw)))
+            articles = articles.filter(citing(whole_number(raw)))
         if (raw := params.get("updated_since")) is not None:
-            try:
-                since = parse_datetime(raw)
-            except ValueError:
-                since = None
-            if since is None or since.tzinfo is None:
+            since = aware(raw)
+            if since is None:
                 raise problem(
                     "updated_since",
                     "A date and time in ISO 8601 with its offset, e.g. 2026-12-01T09:00:00Z.",
@@ -271,22 +287,28 @@ class ArticleList(Endpoint):
         rows = rows[:size]
         cursor = encode_cursor(getattr(rows[-1], date), rows[-1].pk) if more else None
         depends_on(request, "home")
-        return Response(
+        response = Response(
             {
                 "next": next_link(request, cursor),
                 "results": [summary(article, request) for article in rows],
             }
         )
+        response.page_cache = worth_keeping(params, rows)
+        return response
+
+
+def worth_keeping(params, rows):
+    """Whether the page cache and the edge keep a list's answer: not a search, not a page
+    further on, not an empty one. Those can be asked with any string (a forged cursor is a valid
+    one), and each would be one more entry kept for a day: random values could evict the pages
+    readers want. The first pages of real lists are what gets read."""
+    return bool(rows) and not ({"q", "cursor"} & set(params))
 
 
 def citing(source_id):
     return (
         Q(lead_sources=source_id)
-        | Q(
-            pk__in=QuestionSection.objects.filter(sources=source_id).values(
-                "article_id"
-            )
-        )
+        | Q(pk__in=QuestionSection.objects.filter(sources=source_id).values("article_id"))
         | Q(pk__in=Quote.objects.filter(source=source_id).values("article_id"))
     )
 
@@ -332,9 +354,11 @@ class ArticleByAddress(Endpoint):
         raw = request.query_params.get("url")
         if not raw:
             raise problem("url", "The article page's address, e.g. /2022/10/11/its-slug/.")
-        path = urlsplit(raw).path if len(raw) <= 2000 else ""
+        # The page's address as a reader's browser shows it (Cyrillic slugs percent-encoded, as
+        # this API gives them) or decoded. Any date finds the article, as the site sends any
+        # date to the article's own address.
         try:
-            match = resolve(path)
+            match = resolve(unquote(urlsplit(raw).path)) if len(raw) <= 2000 else None
         except (Resolver404, ValueError):
             match = None
         if match is None or match.url_name != "article":
@@ -342,7 +366,11 @@ class ArticleByAddress(Endpoint):
         article = self.visible().for_reading().filter(slug=match.kwargs["slug"]).first()
         if article is None:
             raise Http404("No article at this address.")
-        return article_response(request, article)
+        response = article_response(request, article)
+        # Kept only when asked by the article's own path: not for every other date, host or
+        # spelling it could be given.
+        response.page_cache = unquote(raw) == unquote(article.get_absolute_url())
+        return response
 
 
 class RecordList(Endpoint):
@@ -351,8 +379,13 @@ class RecordList(Endpoint):
     parameters = ("cursor", "page_size")
     model = None
 
+    def shown(self):
+        """The records shown on articles this caller may see: a speaker quoted, a source cited,
+        an author bylined or a tag given only on a draft is not listed for readers."""
+        return shown_on(self.model, self.visible())
+
     def get(self, request):
-        records = self.model.objects.order_by("pk")
+        records = self.shown().order_by("pk")
         if (raw := request.query_params.get("cursor")) is not None:
             (after,) = decode_cursor(raw, (int,))
             records = records.filter(pk__gt=after)
@@ -360,12 +393,14 @@ class RecordList(Endpoint):
         rows = list(records[: size + 1])
         cursor = encode_cursor(rows[size - 1].pk) if len(rows) > size else None
         depends_on(request, "archive")
-        return Response(
+        response = Response(
             {
                 "next": next_link(request, cursor),
                 "results": [self.item(record) for record in rows[:size]],
             }
         )
+        response.page_cache = worth_keeping(request.query_params, rows)
+        return response
 
     def item(self, record):
         raise NotImplementedError
@@ -373,6 +408,32 @@ class RecordList(Endpoint):
     def articles(self, queryset):
         rows = self.visible().filter(queryset).order_by("-published_at", "-pk")[:NEWEST]
         return [reference(article, self.request) for article in rows]
+
+
+def shown_on(model, articles):
+    """The records of `model` shown on these articles."""
+    ids = articles.values("pk")
+    if model is Speaker:
+        return Speaker.objects.filter(
+            pk__in=Quote.objects.filter(article__in=ids).values("speaker")
+        )
+    if model is Source:
+        return Source.objects.filter(
+            Q(pk__in=Article.lead_sources.through.objects.filter(article__in=ids).values("source"))
+            | Q(
+                pk__in=QuestionSection.sources.through.objects.filter(
+                    questionsection__article__in=ids
+                ).values("source")
+            )
+            | Q(pk__in=Quote.objects.filter(article__in=ids).values("source"))
+        )
+    if model is Author:
+        return Author.objects.filter(pk__in=Byline.objects.filter(article__in=ids).values("author"))
+    return Tag.objects.filter(
+        pk__in=TaggedItem.objects.filter(
+            content_type=ContentType.objects.get_for_model(Article), object_id__in=ids
+        ).values("tag")
+    )
 
 
 def records(model, item, page, detail, lookup="pk"):
@@ -401,7 +462,7 @@ def records(model, item, page, detail, lookup="pk"):
             operation_id=f"{model._meta.model_name}s_retrieve",
         )
         def get(self, request, **kwargs):
-            record = model.objects.filter(**{lookup: kwargs[lookup]}).first()
+            record = self.shown().filter(**{lookup: kwargs[lookup]}).first()
             if record is None:
                 raise Http404(f"No {model._meta.verbose_name} here.")
             depends_on(request, "home")
