@@ -382,6 +382,35 @@ class StateFilter(admin.SimpleListFilter):
         return choose(queryset) if choose else queryset
 
 
+def translations_of(user, article):
+    """The story's other language versions as its change page lists them: language, headline
+    (linked when the user may open it), status, and whether it is out of date — its original
+    was corrected or updated for readers after the translation was last saved."""
+    rows = []
+    versions = (
+        article.versions()
+        .select_related("translated_from")
+        .prefetch_related("translated_from__notes", "translated_from__sections")
+    )
+    for version in versions:
+        original = version.translated_from
+        corrected = original.last_updated() if original else None
+        rows.append(
+            {
+                "language": workflow.language_name(version.language),
+                # A colleague's draft the user may not open is listed by its language alone.
+                "headline": version.headline if workflow.can_view(user, version) else None,
+                "url": reverse("admin:explainers_article_change", args=[version.pk])
+                if workflow.can_view(user, version)
+                else None,
+                "status": version.get_status_display(),
+                "original": version.translated_from_id == article.pk,
+                "out_of_date": bool(corrected and corrected > version.updated_at),
+            }
+        )
+    return rows
+
+
 @admin.register(Article)
 class ArticleAdmin(CheckedAutocomplete, SortableAdminBase, VersionAdmin):
     form = ArticleAdminForm
@@ -598,9 +627,36 @@ class ArticleAdmin(CheckedAutocomplete, SortableAdminBase, VersionAdmin):
             extra_context = {
                 "publish_checklist": checklist,
                 "publish_checklist_heading": heading,
+                "translations": translations_of(request.user, article),
+                "translate_into": workflow.missing_languages(article)
+                if workflow.can_translate(request.user, article)
+                else [],
+                "language_name": workflow.language_name(article.language),
                 **(extra_context or {}),
             }
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def translate_view(self, request, object_id):
+        """Start this story's version in another language (POSTed from the change page's
+        "Translate into …" button), then open it."""
+        article = self.get_object(request, unquote(object_id))
+        if article is None or request.method != "POST":
+            raise PermissionDenied
+        language = request.POST.get("_translate_into", "")
+        try:
+            copy = workflow.translate(request.user, article, language)
+        except workflow.NotAllowed:
+            raise PermissionDenied from None
+        except workflow.Refused as refusal:
+            self.message_user(request, str(refusal), messages.ERROR)
+            return redirect(reverse("admin:explainers_article_change", args=[article.pk]))
+        self.message_user(
+            request,
+            f"A draft in {workflow.language_name(language)} is ready, linked to “{article}”: "
+            "rewrite its headline, summary, lead, questions, answers and quotes.",
+            messages.SUCCESS,
+        )
+        return redirect(reverse("admin:explainers_article_change", args=[copy.pk]))
 
     # The desk on the admin's home page.
 
@@ -846,6 +902,11 @@ class ArticleAdmin(CheckedAutocomplete, SortableAdminBase, VersionAdmin):
                 "<path:object_id>/change/preview/",
                 view(self.preview_view),
                 name="explainers_article_preview",
+            ),
+            path(
+                "<path:object_id>/translate/",
+                view(self.translate_view),
+                name="explainers_article_translate",
             ),
             path(
                 "<path:object_id>/history/compare/",

@@ -69,6 +69,7 @@ def build(article):
             sources,
         ),
         last_updated=last_updated,
+        translations=article.version_list() if article.pk else [],
         api=api_data.build(
             article, sections, article.quotes.all(), notes, tags, sources, citations, last_updated
         ),
@@ -85,7 +86,7 @@ def rebuild(article_ids):
     ids = sorted(set(article_ids))
     if not ids:
         return
-    fields = ["body", "tags", "json_ld", "api", "last_updated", "built_at"]
+    fields = ["body", "tags", "json_ld", "api", "translations", "last_updated", "built_at"]
     with transaction.atomic():
         list(Article.objects.filter(pk__in=ids).order_by("pk").select_for_update().values("pk"))
         documents = [build(article) for article in Article.objects.for_page().filter(pk__in=ids)]

@@ -126,7 +126,7 @@ def with_base(base, data):
     return data
 
 
-def article_json_ld(request, article, document, page_url, last_updated):
+def article_json_ld(request, article, document, page_url, last_updated, versions=()):
     """The page's schema.org NewsArticle as a <script> element: what depends on the request and
     on the hero photo, plus the content members stored in its page document."""
     data = {
@@ -138,7 +138,7 @@ def article_json_ld(request, article, document, page_url, last_updated):
         "mainEntityOfPage": {"@type": "WebPage", "@id": page_url},
         "datePublished": article.published_at.isoformat() if article.published_at else None,
         "dateModified": (last_updated or article.updated_at).isoformat(),
-        "inLanguage": settings.NEWSROOM_LANGUAGE,
+        "inLanguage": article.language,
         "publisher": publisher(request),
         "isAccessibleForFree": True,
     }
@@ -158,5 +158,17 @@ def article_json_ld(request, article, document, page_url, last_updated):
         ]
     if article.original_url:
         data["isBasedOn"] = article.original_url
+    # The story in other languages (published versions only): what this one was translated
+    # from, and what was translated from it.
+    for version in versions:
+        work = {
+            "@type": "NewsArticle",
+            "@id": request.build_absolute_uri(version["url"]),
+            "inLanguage": version["language"],
+        }
+        if version["id"] == article.translated_from_id:
+            data["translationOfWork"] = work
+        elif version["translated_from"] == article.pk:
+            data.setdefault("workTranslation", []).append(work)
     data = {key: value for key, value in data.items() if value not in (None, "", [])}
     return json_ld({**data, **absolute_urls(request, document.json_ld)})

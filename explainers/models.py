@@ -6,6 +6,7 @@ Speakers and citations of Sources. The article's list of sources is derived from
 import datetime
 import hashlib
 import secrets
+import uuid
 from collections import defaultdict
 from functools import lru_cache
 
@@ -186,7 +187,7 @@ def compiled_related(alias, tag_count, limit, content_type):
         .exclude(pk=STAND_IN_ID)
         .annotate(shared=models.Count("tags"))
         .order_by("-shared", "-published_at", "-id")
-        .only("headline", "slug", "published_at")[:limit]
+        .only("headline", "slug", "published_at", "language")[:limit]
     )
     sql, params = queryset.query.get_compiler(alias).as_sql()
     connection = connections[alias]
@@ -200,6 +201,14 @@ def compiled_related(alias, tag_count, limit, content_type):
     if len(found) != 2 + tag_count:
         raise ImproperlyConfigured("The related-articles query no longer has its parameters.")
     return sql, slots
+
+
+def language_choices():
+    return settings.LANGUAGES
+
+
+def default_language():
+    return settings.NEWSROOM_LANGUAGE
 
 
 @reversion.register(follow=("sections", "quotes", "bylines", "notes", "tagged_items"))
@@ -285,6 +294,25 @@ class Article(models.Model):
         verbose_name="sources cited in the lead",
     )
     tags = TaggableManager(blank=True)
+    language = models.CharField(
+        max_length=10,
+        choices=language_choices,
+        default=default_language,
+        help_text="The language it is written in. Each language's version of a story is its own "
+        "article, linked to the others as translations.",
+    )
+    # The versions of one story share this key (Wagtail's translation_key); each is written,
+    # reviewed, scheduled and corrected on its own.
+    translation_key = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
+    translated_from = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="translations_made",
+        help_text="The version this one was translated from.",
+    )
 
     objects = ArticleQuerySet.as_manager()
 
@@ -301,6 +329,11 @@ class Article(models.Model):
             models.Index(fields=["status", "-updated_at"], name="article_status_updated"),
         ]
         constraints = [
+            models.UniqueConstraint(
+                fields=("translation_key", "language"),
+                name="one_version_per_language",
+                violation_error_message="This story already has a version in that language.",
+            ),
             models.CheckConstraint(
                 condition=~Q(status="published") | Q(published_at__isnull=False),
                 name="published_article_has_date",
@@ -315,9 +348,37 @@ class Article(models.Model):
         if self.published_at is None:
             return reverse("explainers:preview", kwargs={"pk": self.pk})
         day = timezone.localtime(self.published_at).date()
-        return reverse(
-            "explainers:article",
-            kwargs={"year": day.year, "month": day.month, "day": day.day, "slug": self.slug},
+        kwargs = {"year": day.year, "month": day.month, "day": day.day, "slug": self.slug}
+        if self.language != settings.NEWSROOM_LANGUAGE:
+            kwargs["language"] = self.language  # /ru/2022/10/11/…/
+        return reverse("explainers:article", kwargs=kwargs)
+
+    def version_list(self):
+        """versions() as stored in the page document: what the page needs of each, no more."""
+        fields = ("pk", "language", "headline", "slug", "status", "published_at", "translated_from")
+        return [
+            {
+                "id": row["pk"],
+                "language": row["language"],
+                "headline": row["headline"],
+                "url": Article(
+                    slug=row["slug"], language=row["language"], published_at=row["published_at"]
+                ).get_absolute_url()
+                if row["published_at"]
+                else None,
+                "status": row["status"],
+                "published_at": row["published_at"].isoformat() if row["published_at"] else None,
+                "translated_from": row["translated_from"],
+            }
+            for row in self.versions().values(*fields)
+        ]
+
+    def versions(self):
+        """The other language versions of this story (any state), by language."""
+        return (
+            Article.objects.filter(translation_key=self.translation_key)
+            .exclude(pk=self.pk)
+            .order_by("language")
         )
 
     def is_published(self):
@@ -856,6 +917,9 @@ class ArticleDocument(models.Model):
     json_ld = models.JSONField(default=dict)
     # The whole explainer as the content API gives it (explainers.api.data), site-relative URLs.
     api = models.JSONField(default=dict)
+    # The story's other language versions, in any state (the page shows the published ones):
+    # [{"id", "language", "headline", "url", "status", "published_at", "translated_from"}].
+    translations = models.JSONField(default=list)
     last_updated = models.DateTimeField(null=True)
     built_at = models.DateTimeField(auto_now=True)
 

@@ -37,7 +37,11 @@ def article_deleting(sender, instance, **kwargs):
 @receiver(post_save, sender=Article)
 @receiver(post_delete, sender=Article)
 def article_changed(sender, instance, **kwargs):
-    changes.articles_changed([instance.pk])
+    # Its language versions link to it (hreflang, the language switch): their pages change too.
+    versions = Article.objects.filter(translation_key=instance.translation_key).values_list(
+        "pk", flat=True
+    )
+    changes.articles_changed([instance.pk, *versions])
 
 
 @receiver(pre_save, sender=Byline)

@@ -26,7 +26,7 @@ class ArticleSitemap(Sitemap):
         return (
             Article.objects.published()
             .order_by("-published_at", "-id")
-            .only("slug", "published_at", "updated_at")
+            .only("slug", "published_at", "updated_at", "language")
         )
 
     def lastmod(self, article):

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path, register_converter
 from django.urls.converters import StringConverter
@@ -18,6 +19,20 @@ class UnicodeSlugConverter(StringConverter):
 register_converter(UnicodeSlugConverter, "unicode_slug")
 
 
+class LanguageConverter(StringConverter):
+    """The address prefix of a language other than the site's own (settings.LANGUAGES): "ru"
+    in /ru/2022/10/11/…/. The site's own language keeps unprefixed addresses, so no existing
+    address changes."""
+
+    regex = (
+        "|".join(code for code, _ in settings.LANGUAGES if code != settings.NEWSROOM_LANGUAGE)
+        or "(?!)"
+    )
+
+
+register_converter(LanguageConverter, "language")
+
+
 def group(name):
     """Cache groups known from the URL: `group("tag:{slug}")` fills in the URL's arguments."""
     return lambda request, **kwargs: [name.format(**kwargs)]
@@ -34,6 +49,11 @@ urlpatterns = [
     path("", cached_page(views.home, groups=group("home"), query=PAGED), name="home"),
     path(
         "<int:year>/<int:month>/<int:day>/<unicode_slug:slug>/",
+        cached_page(views.article_detail, groups=group("article:{slug}")),
+        name="article",
+    ),
+    path(
+        "<language:language>/<int:year>/<int:month>/<int:day>/<unicode_slug:slug>/",
         cached_page(views.article_detail, groups=group("article:{slug}")),
         name="article",
     ),

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.dateformat import format as format_date
+from django.utils.translation import get_language_info
 from django.views.decorators.cache import never_cache
 from django.views.generic.dates import MonthArchiveView
 from taggit.models import Tag
@@ -62,7 +63,7 @@ def home(request):
     return render(request, "explainers/home.html", context)
 
 
-def article_detail(request, year, month, day, slug):
+def article_detail(request, year, month, day, slug, language=None):
     try:
         article = Article.objects.visible_to(request.user).for_reading().get(slug=slug)
     except Article.DoesNotExist:
@@ -136,6 +137,7 @@ def render_article(request, article, banner=None, document=None):
     banner = banner or preview_banner(article)
     last_updated = document.last_updated
     page_url = request.build_absolute_uri(article.get_absolute_url())
+    versions = published_versions(document.translations)
     context = {
         "article": article,
         "document": document,
@@ -145,13 +147,43 @@ def render_article(request, article, banner=None, document=None):
         "related": Article.objects.related_to(article.pk, [tag["id"] for tag in document.tags]),
         "banner": banner,
         "social_image": social_image(request, article.hero_photo),
-        "json_ld": article_json_ld(request, article, document, page_url, last_updated),
+        "json_ld": article_json_ld(request, article, document, page_url, last_updated, versions),
+        "page_language": article.language,
+        "versions": versions,
+        "alternates": alternates(request, article, page_url, versions) if not banner else [],
     }
     response = render(request, "explainers/article_detail.html", context)
     if banner:
         response["X-Robots-Tag"] = "noindex"
         add_never_cache_headers(response)
     return response
+
+
+def published_versions(translations):
+    """The story's other language versions readers can open now, from the page document's
+    list (a scheduled one appears at its time: the cached page expires then)."""
+    if not translations:
+        return []
+    now = timezone.now()
+    return [
+        {**version, "name": get_language_info(version["language"])["name_local"]}
+        for version in translations
+        if version["status"] == Article.Status.PUBLISHED
+        and version["published_at"]
+        and datetime.datetime.fromisoformat(version["published_at"]) <= now
+    ]
+
+
+def alternates(request, article, page_url, versions):
+    """hreflang links: every published version, this one included, and x-default (the version
+    in the site's own language). None when the story has only one language."""
+    if not versions:
+        return []
+    links = [(article.language, page_url)]
+    links += [(v["language"], request.build_absolute_uri(v["url"])) for v in versions]
+    links.sort()
+    default = dict(links).get(settings.NEWSROOM_LANGUAGE)
+    return links + ([("x-default", default)] if default else [])
 
 
 def author_detail(request, slug):
@@ -255,7 +287,7 @@ def source_detail(request, pk):
     articles = published.filter(
         Q(pk__in=Article.objects.filter(in_lead).values("pk"))
         | Q(pk__in=citing_sections.values("article_id"))
-    ).only("headline", "slug", "published_at")
+    ).only("headline", "slug", "published_at", "language")
     page = paginate(request, articles, per_page=30)
     on_page = [article.pk for article in page]
     lead_citing = set(published.filter(in_lead, pk__in=on_page).values_list("pk", flat=True))

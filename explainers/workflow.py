@@ -453,3 +453,103 @@ def merge_tags(user, tags, name):
                     item.save()
             tag.delete()
     return target
+
+
+# Translations: each language's version of a story is its own article (translation_key).
+
+
+def can_translate(user, article):
+    """Start a version of this story in another language: whoever may write articles and may
+    open this one."""
+    return can_add(user) and can_view(user, article)
+
+
+def language_name(code):
+    from django.conf import settings
+
+    return dict(settings.LANGUAGES).get(code, code)
+
+
+def missing_languages(article):
+    """The newsroom's languages this story has no version in yet."""
+    from django.conf import settings
+
+    taken = {article.language, *article.versions().values_list("language", flat=True)}
+    return [(code, name) for code, name in settings.LANGUAGES if code not in taken]
+
+
+def translate(user, article, language):
+    """A draft of `article` in `language`, linked to it as a translation, with its structure
+    copied for the translator to rewrite: the headline, summary, lead and questions with their
+    answers (still in the original's words), the quotes with their speakers and sources (a
+    speaker and a source are the same in any language), citations, photo, byline and tags.
+    Corrections are not copied: each version is corrected on its own."""
+    from django.conf import settings
+
+    from .models import QuestionSection, Quote
+
+    require(can_translate(user, article), "You may not translate this article.")
+    if language not in dict(settings.LANGUAGES) or language == article.language:
+        raise Refused(f"“{language}” is not another of the newsroom's languages.")
+    if article.versions().filter(language=language).exists():
+        raise Refused(f"This story already has a version in {language_name(language)}.")
+    with transaction.atomic(), reversion.create_revision():
+        copy = Article.objects.create(
+            kicker=article.kicker,
+            headline=article.headline,
+            slug=free_slug(f"{article.slug}-{language}"),
+            dek=article.dek,
+            lead=article.lead,
+            language=language,
+            translation_key=article.translation_key,
+            translated_from=article,
+            status=Status.DRAFT,
+            hero_photo=article.hero_photo,
+            hero_caption=article.hero_caption,
+            hero_credit=article.hero_credit,
+            contributed_by=article.contributed_by,
+            created_by=user,
+        )
+        copy.lead_sources.set(article.lead_sources.all())
+        sections = {}
+        for section in article.sections.all():
+            sections[section.pk] = QuestionSection.objects.create(
+                article=copy,
+                position=section.position,
+                question=section.question,
+                anchor=section.anchor,
+                answer=section.answer,
+            )
+            sections[section.pk].sources.set(section.sources.all())
+        Quote.objects.bulk_create(
+            Quote(
+                article=copy,
+                section=sections.get(quote.section_id),
+                position=quote.position,
+                after_paragraph=quote.after_paragraph,
+                text=quote.text,
+                speaker_id=quote.speaker_id,
+                speaker_role=quote.speaker_role,
+                source_id=quote.source_id,
+                said_on=quote.said_on,
+                context=quote.context,
+            )
+            for quote in article.quotes.all()
+        )
+        for byline in article.bylines.all():
+            copy.bylines.create(author_id=byline.author_id, position=byline.position)
+        copy.tags.set(list(article.tags.all()))
+        message = f"Translation into {language_name(language)} started from “{article}”."
+        reversion.set_user(user)
+        reversion.set_comment(message)
+        log(user, copy, message)
+    return copy
+
+
+def free_slug(base):
+    """`base`, or `base-2`, `base-3`…: the first no article has."""
+    base = base[:190]
+    taken = set(Article.objects.filter(slug__startswith=base).values_list("slug", flat=True))
+    if base not in taken:
+        return base
+    return next(f"{base}-{n}" for n in range(2, len(taken) + 3) if f"{base}-{n}" not in taken)

@@ -252,6 +252,13 @@ NEWSROOM_SITE_DESCRIPTION = os.environ.get(
 NEWSROOM_LOGO = os.environ.get("NEWSROOM_LOGO", "logo.png")
 NEWSROOM_TWITTER = os.environ.get("NEWSROOM_TWITTER", "")  # e.g. "@newsroom"
 NEWSROOM_SAME_AS = env_list("NEWSROOM_SAME_AS", [])  # the publisher's social profile URLs
+# The languages the newsroom publishes in (NEWSROOM_LANGUAGES: "code:Name,…"); each story may
+# have one version per language, linked as translations. NEWSROOM_LANGUAGE is the site's own:
+# its articles keep unprefixed addresses, the others live under /<code>/.
+LANGUAGES = [
+    tuple(item.split(":", 1))
+    for item in env_list("NEWSROOM_LANGUAGES", ["en:English", "ru:Russian"])
+]
 NEWSROOM_LANGUAGE = os.environ.get("NEWSROOM_LANGUAGE", "en")
 NEWSROOM_ARTICLES_PER_PAGE = 12
 

@@ -241,7 +241,8 @@ def test_the_article_page_costs_the_same_queries_whatever_its_size(client, setti
     assert large.quotes.count() == 80
     # The writes above discarded the stored page documents: the first visit rebuilds each, in
     # a fixed number of queries too.
-    assert queries_for(client, small) == queries_for(client, large) <= 14
+    # (The story's language versions, for its hreflang links, are one of them.)
+    assert queries_for(client, small) == queries_for(client, large) <= 16
     # From then on: the article with its document, and the related explainers.
     assert queries_for(client, small) == queries_for(client, large) == 2
 
