@@ -40,7 +40,7 @@ class LatestExplainersFeed(Feed):
         return reverse("explainers:feed_rss")
 
     def articles(self, obj):
-        return Article.objects.published()
+        return Article.objects.listed()
 
     def items(self, obj=None):
         return self.articles(obj).for_listing().prefetch_related("tags", "sections")[:FEED_SIZE]
@@ -111,7 +111,7 @@ class TagFeed(LatestExplainersFeed):
         return reverse("explainers:tag_feed_rss", kwargs={"slug": tag.slug})
 
     def articles(self, tag):
-        return Article.objects.published().filter(tags=tag)
+        return Article.objects.listed().filter(tags=tag)
 
 
 class TagAtomFeed(TagFeed):
@@ -139,7 +139,7 @@ class AuthorFeed(LatestExplainersFeed):
         return reverse("explainers:author_feed_rss", kwargs={"slug": author.slug})
 
     def articles(self, author):
-        return Article.objects.published().filter(authors=author)
+        return Article.objects.listed().filter(authors=author)
 
 
 class AuthorAtomFeed(AuthorFeed):

@@ -115,9 +115,10 @@ class ArticleQuerySet(models.QuerySet):
         now = timezone.now() if now is None else now
         return self.filter(status=Article.Status.PUBLISHED, published_at__lte=now)
 
-    def related_to(self, article_id, tag_ids, limit=3):
-        """The published articles sharing the most of these tags with an article, newest first
-        among equals — the article page's "Related explainers".
+    def related_to(self, article_id, tag_ids, limit=3, language=None):
+        """The published articles in `language` (the site's own by default) sharing the most of
+        these tags with an article, newest first among equals — the article page's "Related
+        explainers".
 
         The query is the ORM's, built on published(), but compiled once per number of tags with
         stand-in values and then run with the real ones: compiling it took 0.8 ms of a 3 ms
@@ -128,7 +129,8 @@ class ArticleQuerySet(models.QuerySet):
         # The tagging join names the article content type as a constant: part of the cache key,
         # so a database whose content types were made afresh (a flush) gets its own query.
         content_type = ContentType.objects.db_manager(self.db).get_for_model(Article).pk
-        sql, slots = compiled_related(self.db, len(tag_ids), limit, content_type)
+        language = language or settings.NEWSROOM_LANGUAGE
+        sql, slots = compiled_related(self.db, len(tag_ids), limit, content_type, language)
         field = Article._meta.get_field("published_at")
         values = {
             "now": field.get_db_prep_value(timezone.now(), connections[self.db]),
@@ -137,6 +139,12 @@ class ArticleQuerySet(models.QuerySet):
         }
         params = [values[slot] if slot is not CONSTANT else value for slot, value in slots]
         return list(Article.objects.using(self.db).raw(sql, params))
+
+    def listed(self):
+        """What the site's lists show (home, archives, feeds, tag, author, speaker and source
+        pages, search): published, in the site's own language. Articles in the newsroom's other
+        languages are reached from their versions' language switch, the sitemaps and the API."""
+        return self.published().filter(language=settings.NEWSROOM_LANGUAGE)
 
     def scheduled(self):
         """Published by an editor, waiting for their date: what published() will show next."""
@@ -176,14 +184,14 @@ STAND_IN_ID = -7_654_321
 
 
 @lru_cache(maxsize=64)
-def compiled_related(alias, tag_count, limit, content_type):
+def compiled_related(alias, tag_count, limit, content_type, language):
     """(sql, slots) of ArticleQuerySet.related_to for this many tags: each slot says which
     stand-in a parameter was ("now", "article", ("tag", n)), or CONSTANT with its value."""
     tags = [STAND_IN_ID - 1 - n for n in range(tag_count)]
     queryset = (
         Article.objects.using(alias)
         .published(now=STAND_IN_TIME)
-        .filter(tags__in=tags)
+        .filter(tags__in=tags, language=language)  # a constant of the compiled query
         .exclude(pk=STAND_IN_ID)
         .annotate(shared=models.Count("tags"))
         .order_by("-shared", "-published_at", "-id")

@@ -53,7 +53,7 @@ def search(query):
         for pk in set(article_ranks) | set(best_section)
     }
     # The best MAX_RESULTS by rank, newest first among equals; only those are loaded in full.
-    dated = Article.objects.published().filter(pk__in=ranks).values_list("pk", "published_at")
+    dated = Article.objects.listed().filter(pk__in=ranks).values_list("pk", "published_at")
     top = sorted(dated, key=lambda row: (-ranks[row[0]], -row[1].timestamp()))[:MAX_RESULTS]
     articles = Article.objects.filter(pk__in=[pk for pk, _ in top]).for_listing().in_bulk()
     return [

@@ -39,7 +39,7 @@ def feed_links(rss, atom, label):
 
 
 def home(request):
-    page = paginate(request, Article.objects.published().for_listing())
+    page = paginate(request, Article.objects.listed().for_listing())
     website = {
         "@context": "https://schema.org",
         "@type": "WebSite",
@@ -144,7 +144,9 @@ def render_article(request, article, banner=None, document=None):
         "page_url": page_url,
         "canonical_url": article.original_url or page_url,
         "last_updated": last_updated,
-        "related": Article.objects.related_to(article.pk, [tag["id"] for tag in document.tags]),
+        "related": Article.objects.related_to(
+            article.pk, [tag["id"] for tag in document.tags], language=article.language
+        ),
         "banner": banner,
         "social_image": social_image(request, article.hero_photo),
         "json_ld": article_json_ld(request, article, document, page_url, last_updated, versions),
@@ -188,7 +190,7 @@ def alternates(request, article, page_url, versions):
 
 def author_detail(request, slug):
     author = get_object_or_404(Author, slug=slug)
-    page = paginate(request, Article.objects.published().filter(authors=author).for_listing())
+    page = paginate(request, Article.objects.listed().filter(authors=author).for_listing())
     feeds = feed_links(
         reverse("explainers:author_feed_rss", kwargs={"slug": slug}),
         reverse("explainers:author_feed_atom", kwargs={"slug": slug}),
@@ -200,7 +202,7 @@ def author_detail(request, slug):
 
 def tag_detail(request, slug):
     tag = get_object_or_404(Tag, slug=slug)
-    page = paginate(request, Article.objects.published().filter(tags=tag).for_listing())
+    page = paginate(request, Article.objects.listed().filter(tags=tag).for_listing())
     feeds = feed_links(
         reverse("explainers:tag_feed_rss", kwargs={"slug": slug}),
         reverse("explainers:tag_feed_atom", kwargs={"slug": slug}),
@@ -212,7 +214,7 @@ def tag_detail(request, slug):
 
 
 def archive_index(request):
-    months = Article.objects.published().dates("published_at", "month", order="DESC")
+    months = Article.objects.listed().dates("published_at", "month", order="DESC")
     return render(request, "explainers/archive_index.html", {"months": months})
 
 
@@ -235,7 +237,7 @@ class MonthArchive(MonthArchiveView):
         return super().get(request, *args, year=year, month=month, **kwargs)
 
     def get_queryset(self):
-        return Article.objects.published().for_listing()
+        return Article.objects.listed().for_listing()
 
     def paginate_queryset(self, queryset, page_size):
         # The site's one page rule (no "?page=last", a bad page is a 404): see paginate().
@@ -266,7 +268,7 @@ def search(request):
 def speaker_detail(request, slug):
     speaker = get_object_or_404(Speaker, slug=slug)
     quotes = (
-        Quote.objects.filter(speaker=speaker, article__in=Article.objects.published())
+        Quote.objects.filter(speaker=speaker, article__in=Article.objects.listed())
         .select_related("article", "section", "source")
         # Reading order within an article: the lead's quotes first, then question by question.
         .order_by(
@@ -281,7 +283,7 @@ def source_detail(request, pk):
     """The published explainers citing a source, newest first, each with where it cites it: the
     introduction and the answers (by a link or a quote reported by the source)."""
     source = get_object_or_404(Source, pk=pk)
-    published = Article.objects.published()
+    published = Article.objects.listed()
     in_lead = Q(lead_sources=source) | Q(quotes__source=source, quotes__section=None)
     citing_sections = QuestionSection.objects.filter(Q(sources=source) | Q(quotes__source=source))
     articles = published.filter(
@@ -328,7 +330,6 @@ def news_sitemap(request):
     context = {
         "articles": articles,
         "publication": settings.NEWSROOM_SITE_NAME,
-        "language": settings.NEWSROOM_LANGUAGE,
         "base": request.build_absolute_uri("/")[:-1],
     }
     return render(request, "explainers/news_sitemap.xml", context, content_type="application/xml")

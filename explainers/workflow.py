@@ -486,13 +486,19 @@ def translate(user, article, language):
     Corrections are not copied: each version is corrected on its own."""
     from django.conf import settings
 
-    from .models import QuestionSection, Quote
-
     require(can_translate(user, article), "You may not translate this article.")
     if language not in dict(settings.LANGUAGES) or language == article.language:
         raise Refused(f"“{language}” is not another of the newsroom's languages.")
     if article.versions().filter(language=language).exists():
         raise Refused(f"This story already has a version in {language_name(language)}.")
+    return version_of(article, language, user)
+
+
+def version_of(article, language, user=None):
+    """The copy translate() makes, with no question asked of the user (for commands such as
+    load_demo); one revision, logged when there is a user."""
+    from .models import QuestionSection, Quote
+
     with transaction.atomic(), reversion.create_revision():
         copy = Article.objects.create(
             kicker=article.kicker,
@@ -540,9 +546,10 @@ def translate(user, article, language):
             copy.bylines.create(author_id=byline.author_id, position=byline.position)
         copy.tags.set(list(article.tags.all()))
         message = f"Translation into {language_name(language)} started from “{article}”."
-        reversion.set_user(user)
         reversion.set_comment(message)
-        log(user, copy, message)
+        if user is not None:
+            reversion.set_user(user)
+            log(user, copy, message)
     return copy
 
 

@@ -184,7 +184,7 @@ def test_the_demo_article_has_the_shape_the_schema_documents(schema, client):
     from django.core.management import call_command
 
     call_command("load_demo", verbosity=0)
-    article = Article.objects.get()
+    article = Article.objects.get(language="en")
     data = client.get(detail(article)).json()
     validate(data, schema, "Article")
     assert data["questions"][0]["question"] == "What is Russia and Belarus' Union State alliance?"
@@ -212,7 +212,12 @@ def test_the_demo_article_has_the_shape_the_schema_documents(schema, client):
         one = client.get(page["results"][0]["api_url"]).json()
         validate(one, schema, component.replace("Page", "Detail").replace("Ref", ""))
     speaker = client.get("/api/v1/speakers/alexander-lukashenko/").json()
-    assert speaker["quotes"][0]["article"]["headline"] == article.headline
+    # Quoted in the demo and in its Russian version: one speaker in both languages.
+    headlines = {quote["article"]["headline"] for quote in speaker["quotes"]}
+    assert headlines == {article.headline, article.versions().get().headline}
+    assert data["language"] == "en"
+    russian = client.get(ARTICLES, {"language": "ru"}).json()["results"]
+    assert [r["language"] for r in russian] == ["ru"]
 
 
 def test_corrections_and_citations_are_in_the_answer(client, on_commit):

@@ -17,8 +17,20 @@ PROJECT = Path(__file__).resolve().parent.parent
 def test_load_demo_publishes_the_reference_explainer_with_a_hero_image(client, capsys):
     call_command("load_demo")
     assert "Published the demo explainer at /2022/10/11/" in capsys.readouterr().out
-    article = Article.objects.published().get()
+    article = Article.objects.published().get(language="en")
     assert article.publish_problems() == []
+    # Its Russian version: the project's own translation, published, linked as a translation.
+    russian = Article.objects.published().get(language="ru")
+    assert russian.translated_from == article and russian.translation_key == article.translation_key
+    assert russian.headline.startswith("Угрожает ли Украине")
+    assert russian.sections.count() == 5 and russian.quotes.count() == 4
+    assert russian.sections.first().anchor == "что-такое-союзное-государство-россии-и-беларуси"
+    assert {q.speaker_id for q in russian.quotes.all()} == {
+        q.speaker_id for q in article.quotes.all()
+    }
+    assert russian.publish_problems() == []
+    page = client.get(article.get_absolute_url()).content.decode()
+    assert f'href="{russian.get_absolute_url()}"' in page and 'hreflang="ru"' in page
     assert article.sections.count() == 5 and article.quotes.count() == 4
     photo = article.hero_photo
     with Image.open(photo.image.path) as image:
@@ -33,12 +45,12 @@ def test_load_demo_publishes_the_reference_explainer_with_a_hero_image(client, c
 
 def test_load_demo_a_second_time_changes_nothing(capsys):
     call_command("load_demo", verbosity=0)
-    article = Article.objects.get()
+    article = Article.objects.get(language="en")
     counts = [m.objects.count() for m in (Article, QuestionSection, Quote, Speaker, Source)]
     call_command("load_demo")
     assert "already loaded; nothing to do" in capsys.readouterr().out
     assert [m.objects.count() for m in (Article, QuestionSection, Quote, Speaker, Source)] == counts
-    again = Article.objects.get()
+    again = Article.objects.get(language="en")
     assert (again.updated_at, again.hero_photo_id) == (
         article.updated_at,
         article.hero_photo_id,

@@ -39,7 +39,7 @@ def page(response):
 @pytest.fixture
 def demo(db):
     call_command("load_demo", verbosity=0)
-    return Article.objects.get()
+    return Article.objects.get(language="en")
 
 
 def article(slug, days_ago=1, tags=(), **overrides):
@@ -284,9 +284,15 @@ def test_sitemap_index_lists_articles_tags_and_authors_with_lastmod(client, demo
         "http://testserver/sitemap-tags.xml",
     ]
     root = ET.fromstring(client.get("/sitemap-articles.xml").content)
-    (url,) = root.findall(f"{SITEMAP}url")
-    assert url.find(f"{SITEMAP}loc").text == f"http://testserver{demo.get_absolute_url()}"
-    assert url.find(f"{SITEMAP}lastmod").text.startswith("2022-10-11")
+    # Every language's articles: the demo and its Russian version.
+    russian = Article.objects.get(language="ru")
+    urls = {url.find(f"{SITEMAP}loc").text: url for url in root.findall(f"{SITEMAP}url")}
+    assert set(urls) == {
+        f"http://testserver{demo.get_absolute_url()}",
+        f"http://testserver{russian.get_absolute_url()}",
+    }
+    for url in urls.values():
+        assert url.find(f"{SITEMAP}lastmod").text.startswith("2022-10-11")
     assert "http://testserver/tags/belarus/" in sitemap_locs(
         client.get("/sitemap-tags.xml").content
     )

@@ -23,7 +23,7 @@ def page(response):
 @pytest.fixture
 def demo(db):
     call_command("load_demo", verbosity=0)
-    return Article.objects.get()
+    return Article.objects.get(language="en")
 
 
 # Visibility: draft/published × past/future × anonymous/staff.

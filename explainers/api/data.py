@@ -91,6 +91,7 @@ def build(article, sections, quotes, notes, tags, sources, citations, last_updat
         "api_url": reverse("api:article-detail", kwargs={"pk": article.pk}),
         "canonical_url": article.original_url or url,
         "status": article.status,
+        "language": article.language,
         "kicker": article.kicker,
         "headline": article.headline,
         "slug": article.slug,

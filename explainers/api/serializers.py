@@ -111,6 +111,7 @@ class ArticleSummary(s.Serializer):
         choices=["draft", "review", "published", "unpublished"],
         help_text="Always 'published' but for staff keys.",
     )
+    language = s.CharField(help_text="Its language code, e.g. en or ru.")
     kicker = s.CharField(allow_blank=True)
     headline = s.CharField()
     summary = s.CharField(allow_blank=True)
@@ -129,6 +130,10 @@ class Article(s.Serializer):
     status = s.ChoiceField(choices=["draft", "review", "published", "unpublished"])
     kicker = s.CharField(allow_blank=True)
     headline = s.CharField()
+    language = s.CharField(
+        help_text="Its language code, e.g. en or ru. Its versions in "
+        "other languages are articles of their own."
+    )
     slug = s.CharField()
     summary = s.CharField(allow_blank=True)
     published_at = s.DateTimeField(allow_null=True)

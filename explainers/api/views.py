@@ -10,6 +10,7 @@ import hashlib
 import json
 from urllib.parse import unquote, urlsplit
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
@@ -159,6 +160,7 @@ def summary(article, request):
             "url": article.get_absolute_url(),
             "api_url": reverse("api:article-detail", kwargs={"pk": article.pk}),
             "status": article.status,
+            "language": article.language,
             "kicker": article.kicker,
             "headline": article.headline,
             "summary": article.dek,
@@ -206,6 +208,7 @@ def reference(article, request):
 
 
 ARTICLE_FILTERS = [
+    OpenApiParameter("language", str, description="A language code, e.g. en or ru."),
     OpenApiParameter("tag", str, description="A tag's slug."),
     OpenApiParameter("author", str, description="An author's slug."),
     OpenApiParameter("speaker", str, description="A speaker's slug: the articles quoting them."),
@@ -227,7 +230,17 @@ class ArticleList(Endpoint):
     """Articles, newest first, a page at a time (cursor pagination on publication date and id:
     stable while articles are being published)."""
 
-    parameters = ("tag", "author", "speaker", "source", "updated_since", "q", "cursor", "page_size")
+    parameters = (
+        "language",
+        "tag",
+        "author",
+        "speaker",
+        "source",
+        "updated_since",
+        "q",
+        "cursor",
+        "page_size",
+    )
 
     @extend_schema(
         parameters=ARTICLE_FILTERS,
@@ -237,6 +250,11 @@ class ArticleList(Endpoint):
     def get(self, request):
         params = request.query_params
         articles = self.visible()
+        if (code := params.get("language")) is not None:
+            if code not in dict(settings.LANGUAGES):
+                known = ", ".join(dict(settings.LANGUAGES))
+                raise problem("language", f"One of the newsroom's languages: {known}.")
+            articles = articles.filter(language=code)
         if slug := params.get("tag"):
             articles = articles.filter(tags__slug=slug)
         if slug := params.get("author"):

@@ -1,25 +1,30 @@
 """
 Load the demo explainer: the reference article shipped in explainers/demo/, published, with a hero
-image drawn by Pillow and a few tags.
+image drawn by Pillow and a few tags, and its Russian version (the project's own translation,
+explainers/demo/….ru.json), published and linked to it as its translation.
 
     python manage.py load_demo
 
-Running it again changes nothing: once the demo article exists (even edited since), it is left
-alone. --verbosity 2 also prints the importer's report. Like every write, loading it reaches the
+Running it again changes nothing: once the demo article or its Russian version exists (even
+edited since), it is left alone; a database loaded before the Russian version existed gets it. --verbosity 2 also prints the importer's report. Like every write, loading it reaches the
 page cache through the model signals.
 """
 
 import io
+import json
 from pathlib import Path
 
 import reversion
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils.html import escape
 from PIL import Image, ImageDraw
 
+from explainers import workflow
 from explainers.importer import ImportProblem, import_file
-from explainers.models import Article
+from explainers.models import Article, anchor_for
 from photos import processing
 from photos.models import Photo
 
@@ -28,6 +33,7 @@ DEMO_FILE = (
     / "demo"
     / "explainer-belarus-russia-joint-military-group.txt"
 )
+TRANSLATION_FILE = DEMO_FILE.with_suffix(".ru.json")
 DEMO_TAGS = ["Belarus", "Russia", "Ukraine", "War in Ukraine"]
 DEMO_DEK = (
     "Minsk says it is forming a joint force with Moscow. What the Union State alliance is, "
@@ -41,10 +47,57 @@ class Command(BaseCommand):
     def handle(self, **options):
         verbosity = options["verbosity"]
         parsed, _ = self.import_demo(dry_run=True)
-        if Article.objects.filter(slug=parsed.slug).exists():
-            if verbosity >= 1:
-                self.stdout.write("The demo explainer is already loaded; nothing to do.")
+        article = Article.objects.filter(slug=parsed.slug).first()
+        if article is None:
+            article = self.load_original(verbosity)
+        elif verbosity >= 1:
+            self.stdout.write("The demo explainer is already loaded.")
+        self.load_translation(article, verbosity)
+
+    def load_translation(self, article, verbosity):
+        """The demo's Russian version (explainers/demo/…ru.json, the project's own translation),
+        linked to the English one as its translation, once."""
+        language = "ru"
+        if language not in dict(settings.LANGUAGES) or article.language == language:
             return
+        if article.versions().filter(language=language).exists():
+            if verbosity >= 1:
+                self.stdout.write("Its Russian version is already loaded; nothing to do.")
+            return
+        text = json.loads(TRANSLATION_FILE.read_text(encoding="utf-8"))
+        with transaction.atomic():
+            version = workflow.version_of(article, language)
+            with reversion.create_revision():
+                reversion.set_comment("Demo explainer's Russian version loaded and published.")
+                for field in ("kicker", "headline", "slug", "dek", "hero_caption"):
+                    setattr(version, field, text[field])
+                version.lead = paragraphs(text["lead"])
+                taken = set()
+                for section, written in zip(version.sections.all(), text["questions"], strict=True):
+                    section.question = written["question"]
+                    section.anchor = anchor_for(written["question"], taken)
+                    taken.add(section.anchor)
+                    section.answer = paragraphs(written["answer"])
+                    section.save()
+                for quote, written in zip(version.quotes.all(), text["quotes"], strict=True):
+                    for field in ("text", "speaker_role", "context"):
+                        setattr(quote, field, written[field])
+                    quote.save()
+                version.status = Article.Status.PUBLISHED
+                version.published_at = article.published_at
+                problems = version.publish_problems()
+                if problems:
+                    raise CommandError(
+                        "The demo's Russian version fails the publish checks: " + " ".join(problems)
+                    )
+                version.save()
+            Article.objects.filter(pk=version.pk).update(updated_at=version.published_at)
+        if verbosity >= 1:
+            self.stdout.write(
+                self.style.SUCCESS(f"Published its Russian version at {version.get_absolute_url()}")
+            )
+
+    def load_original(self, verbosity):
         with transaction.atomic(), reversion.create_revision():
             reversion.set_comment("Demo explainer loaded and published.")
             # Published as imported: its placeholder links go out as their plain words.
@@ -70,12 +123,18 @@ class Command(BaseCommand):
             self.stdout.write(
                 self.style.SUCCESS(f"Published the demo explainer at {article.get_absolute_url()}")
             )
+        return article
 
     def import_demo(self, **options):
         try:
             return import_file(DEMO_FILE, **options)
         except ImportProblem as problem:
             raise CommandError(f"The demo explainer cannot be imported: {problem}") from None
+
+
+def paragraphs(texts):
+    """Plain paragraphs as the rich-text fields store them."""
+    return "".join(f"<p>{escape(text)}</p>" for text in texts)
 
 
 def demo_photo(article):
