@@ -119,9 +119,31 @@ def reader_pages(site):
     return {
         "home": site + "/",
         "article": site + article.get_absolute_url(),
+        "article in Russian": site + article.versions().get(language="ru").get_absolute_url(),
         "archive": site + "/tags/belarus/",
         "search": site + "/search/?q=troops",
     }
+
+
+def test_a_reader_switches_to_the_russian_version_and_back(site, browser):
+    article = Article.objects.get(language="en")
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(site + article.get_absolute_url())
+    assert page.evaluate("document.documentElement.lang") == "en"
+    page.get_by_role("navigation", name="This story in other languages").get_by_role(
+        "link", name="Русский"
+    ).click()
+    page.wait_for_load_state("load")
+    assert page.evaluate("document.documentElement.lang") == "ru"
+    assert page.locator("h1").first.inner_text().startswith("Угрожает ли Украине")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "article-ru-phone.png"), full_page=True)
+    page.get_by_role("link", name="English").click()
+    page.wait_for_load_state("load")
+    assert page.url == site + article.get_absolute_url()
+    context.close()
 
 
 def test_no_wcag_violations_on_the_reader_pages(site, browser):
