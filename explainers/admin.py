@@ -400,9 +400,10 @@ def translations_of(user, article):
                 "language": workflow.language_name(version.language),
                 # A colleague's draft the user may not open is listed by its language alone.
                 "headline": version.headline if workflow.can_view(user, version) else None,
+                # Its admin page if the user's admin lists it, else its public page if it has one.
                 "url": reverse("admin:explainers_article_change", args=[version.pk])
-                if workflow.can_view(user, version)
-                else None,
+                if workflow.in_admin(user, Article.objects.filter(pk=version.pk)).exists()
+                else (version.get_absolute_url() if version.is_published() else None),
                 "status": version.get_status_display(),
                 "original": version.translated_from_id == article.pk,
                 "out_of_date": bool(corrected and corrected > version.updated_at),
@@ -639,8 +640,10 @@ class ArticleAdmin(CheckedAutocomplete, SortableAdminBase, VersionAdmin):
     def translate_view(self, request, object_id):
         """Start this story's version in another language (POSTed from the change page's
         "Translate into …" button), then open it."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
         article = self.get_object(request, unquote(object_id))
-        if article is None or request.method != "POST":
+        if article is None:
             raise PermissionDenied
         language = request.POST.get("_translate_into", "")
         try:

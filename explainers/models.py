@@ -357,8 +357,11 @@ class Article(models.Model):
             return reverse("explainers:preview", kwargs={"pk": self.pk})
         day = timezone.localtime(self.published_at).date()
         kwargs = {"year": day.year, "month": day.month, "day": day.day, "slug": self.slug}
-        if self.language != settings.NEWSROOM_LANGUAGE:
+        if self.language != settings.NEWSROOM_LANGUAGE and self.language in dict(
+            settings.LANGUAGES
+        ):
             kwargs["language"] = self.language  # /ru/2022/10/11/…/
+        # A language dropped from LANGUAGES: the unprefixed address, which still serves it.
         return reverse("explainers:article", kwargs=kwargs)
 
     def version_list(self):

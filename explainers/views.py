@@ -168,12 +168,20 @@ def published_versions(translations):
         return []
     now = timezone.now()
     return [
-        {**version, "name": get_language_info(version["language"])["name_local"]}
+        {**version, "name": language_in_itself(version["language"])}
         for version in translations
         if version["status"] == Article.Status.PUBLISHED
         and version["published_at"]
         and datetime.datetime.fromisoformat(version["published_at"]) <= now
     ]
+
+
+def language_in_itself(code):
+    """A language's name as its readers write it ("Русский"), or the newsroom's name for it."""
+    try:
+        return get_language_info(code)["name_local"]
+    except KeyError:
+        return dict(settings.LANGUAGES).get(code, code)
 
 
 def alternates(request, article, page_url, versions):

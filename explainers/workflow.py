@@ -195,11 +195,16 @@ def holds_other_articles(version):
     )
 
 
+# What a version is, whatever a revision says: its language and its place among the story's
+# versions (a revision made before translations existed has no key of its own to restore).
+IDENTITY = ("language", "translation_key", "translated_from")
+
+
 def kept_on_restore(user):
     """The fields a restore by this user leaves as they are now, rather than as the revision had
-    them: those their role may not set (restoring an earlier draft must not undo an editor's
-    scheduling)."""
-    return () if may_set_publication_date(user) else ("published_at",)
+    them: the article's identity as a version of its story, and those their role may not set
+    (restoring an earlier draft must not undo an editor's scheduling)."""
+    return IDENTITY + (() if may_set_publication_date(user) else ("published_at",))
 
 
 def can_recover(user):
@@ -485,13 +490,18 @@ def translate(user, article, language):
     speaker and a source are the same in any language), citations, photo, byline and tags.
     Corrections are not copied: each version is corrected on its own."""
     from django.conf import settings
+    from django.db import IntegrityError
 
     require(can_translate(user, article), "You may not translate this article.")
     if language not in dict(settings.LANGUAGES) or language == article.language:
         raise Refused(f"“{language}” is not another of the newsroom's languages.")
+    taken = Refused(f"This story already has a version in {language_name(language)}.")
     if article.versions().filter(language=language).exists():
-        raise Refused(f"This story already has a version in {language_name(language)}.")
-    return version_of(article, language, user)
+        raise taken
+    try:
+        return version_of(article, language, user)
+    except IntegrityError:  # a colleague's click got there first (one version per language)
+        raise taken from None
 
 
 def version_of(article, language, user=None):

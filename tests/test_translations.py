@@ -92,7 +92,7 @@ def test_a_reporter_translates_only_what_she_may_open(reporter_client, reporter,
     reporter_client.post(translate_url(mine), {"_translate_into": "ru"})
     version = Article.objects.get(language="ru")
     assert version.created_by == reporter and version.translated_from == mine
-    assert reporter_client.get(translate_url(mine)).status_code == 403  # POST only
+    assert reporter_client.get(translate_url(mine)).status_code == 405  # POST only
 
 
 def test_a_forged_language_is_refused(editor_client):
@@ -189,3 +189,76 @@ def test_a_speaker_is_shared_by_the_versions(client, editor, on_commit):
     version = translated(original, editor, on_commit)
     speaker = Speaker.objects.get()
     assert set(speaker.quotes.values_list("article", flat=True)) == {original.pk, version.pk}
+
+
+def test_restoring_a_revision_from_before_translations_keeps_the_story_together(
+    editor_client, editor, on_commit, client
+):
+    from reversion.models import Version
+
+    from tests.test_admin import errors, form_data
+    from tests.test_workflow import save_via_admin
+
+    with on_commit():
+        original = make_article()
+    save_via_admin(editor_client, original, headline="The first headline")
+    first = Version.objects.get_for_object(original).first()
+    # A revision saved before articles had languages and translation keys.
+    fields = json.loads(first.serialized_data)
+    for name in ("language", "translation_key", "translated_from"):
+        fields[0]["fields"].pop(name, None)
+    Version.objects.filter(pk=first.pk).update(serialized_data=json.dumps(fields))
+    version = translated(original, editor, on_commit)
+    key = Article.objects.get(pk=original.pk).translation_key
+
+    url = reverse("admin:explainers_article_revision", args=[original.pk, first.pk])
+    with on_commit():
+        response = editor_client.post(url, form_data(editor_client.get(url)), follow=True)
+    assert errors(response) == []
+    original.refresh_from_db()
+    assert original.headline == "The first headline"
+    assert (original.translation_key, original.language) == (key, "en")
+    assert list(original.versions()) == [version]
+    _, links = head_links(client, version.get_absolute_url())
+    assert set(links) == {"en", "ru", "x-default"}
+
+
+def test_a_version_in_a_language_no_longer_offered_still_serves(client, settings, on_commit):
+    with on_commit():
+        original = make_article()
+        Article.objects.create(
+            headline="Eine Geschichte",
+            slug="eine-geschichte",
+            language="de",  # not in settings.LANGUAGES
+            translation_key=original.translation_key,
+            status=Article.Status.PUBLISHED,
+            published_at=original.published_at,
+        )
+    html, links = head_links(client, original.get_absolute_url())
+    assert links["de"].endswith("/eine-geschichte/") and "/de/" not in links["de"]
+    german = Article.objects.get(language="de")
+    assert client.get(german.get_absolute_url()).status_code == 200
+
+
+def test_a_language_django_does_not_know_is_named_as_the_newsroom_names_it(settings):
+    from explainers.views import language_in_itself
+
+    settings.LANGUAGES = [*settings.LANGUAGES, ("ua", "Ukrainian")]
+    assert language_in_itself("ru") == "Русский"
+    assert language_in_itself("ua") == "Ukrainian"
+
+
+def test_the_translate_address_answers_only_a_post(editor_client):
+    original = make_article()
+    assert editor_client.get(translate_url(original)).status_code == 405
+    assert Article.objects.count() == 1
+
+
+def test_two_clicks_on_translate_make_one_version(editor, monkeypatch):
+    original = make_article()
+    workflow.translate(editor, original, "ru")
+    # The second click passed the check before the first committed.
+    monkeypatch.setattr(Article, "versions", lambda self: Article.objects.none())
+    with pytest.raises(workflow.Refused, match="already has a version in Russian"):
+        workflow.translate(editor, Article.objects.get(pk=original.pk), "ru")
+    assert Article.objects.filter(language="ru").count() == 1

@@ -65,6 +65,14 @@ class Command(BaseCommand):
                 self.stdout.write("Its Russian version is already loaded; nothing to do.")
             return
         text = json.loads(TRANSLATION_FILE.read_text(encoding="utf-8"))
+        counts = (article.sections.count(), article.quotes.count())
+        if counts != (len(text["questions"]), len(text["quotes"])):
+            # The demo was edited since it was loaded: the translation no longer fits it.
+            self.stderr.write(
+                "The demo explainer has been edited (its questions or quotes changed), so its "
+                "Russian version was not loaded. Translate it in the admin instead."
+            )
+            return
         with transaction.atomic():
             version = workflow.version_of(article, language)
             with reversion.create_revision():
