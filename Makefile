@@ -11,7 +11,7 @@ PORT ?= 8000
 -include .env
 export
 
-.PHONY: run serve test install install-dev browser-deps edge-deps migrate demo lint bench bench-edge clean
+.PHONY: run serve test install install-dev browser-deps edge-deps messages migrate demo lint bench bench-edge clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -31,12 +31,19 @@ install-dev: $(VENV)/.installed-dev
 
 # The settings default to DEBUG off (production); development runs with DJANGO_DEBUG=1 unless the
 # environment or .env says otherwise. `make serve` runs its server with DJANGO_DEBUG=0.
-migrate demo run: export DJANGO_DEBUG ?= 1
+migrate demo run messages: export DJANGO_DEBUG ?= 1
 
 migrate: install
 	$(PY) manage.py migrate --noinput
 
-demo: migrate
+# The site's own words in the newsroom's other languages (locale/*/LC_MESSAGES/django.po), compiled
+# with GNU gettext's msgfmt. Without it Russian pages show those words in English.
+messages: install
+	@if command -v msgfmt >/dev/null 2>&1; then \
+		$(PY) manage.py compilemessages --ignore=.venv --verbosity 0; \
+	else echo "msgfmt is missing (sudo apt-get install gettext): the site's words stay in English" >&2; fi
+
+demo: migrate messages
 	$(PY) manage.py setup_roles
 	$(PY) manage.py load_demo
 	$(PY) manage.py rebuild_renditions --missing-only --verbosity 0
@@ -87,7 +94,7 @@ bench: install
 bench-edge: install edge-deps
 	$(PY) bench/edge.py $(BENCH_ARGS)
 
-test: install-dev browser-deps edge-deps
+test: install-dev browser-deps edge-deps messages
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Chromium, Java and the npm checkers for the browser tests (installs only what is missing).

@@ -16,6 +16,7 @@ from collections import defaultdict
 
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils import translation
 
 from .api import data as api_data
 from .metadata import content_json_ld
@@ -38,25 +39,26 @@ def build(article):
     citations = article.citations()
     sources = article.cited_sources(citations)
     last_updated = article.last_updated()
-    body = render_to_string(
-        "explainers/_article_body.html",
-        {
-            "article": article,
-            "lead_blocks": interleave(article.lead, quotes_by_section[None]),
-            "sections": [
-                (
-                    section,
-                    interleave(section.answer, quotes_by_section[section.pk]),
-                    notes_by_section[section.pk],
-                )
-                for section in sections
-            ],
-            "notes": [(note, by_pk.get(note.section_id)) for note in notes],
-            "sources": sources,
-            "tags": tags,
-            "last_updated": last_updated,
-        },
-    )
+    with translation.override(article.language):
+        body = render_to_string(
+            "explainers/_article_body.html",
+            {
+                "article": article,
+                "lead_blocks": interleave(article.lead, quotes_by_section[None]),
+                "sections": [
+                    (
+                        section,
+                        interleave(section.answer, quotes_by_section[section.pk]),
+                        notes_by_section[section.pk],
+                    )
+                    for section in sections
+                ],
+                "notes": [(note, by_pk.get(note.section_id)) for note in notes],
+                "sources": sources,
+                "tags": tags,
+                "last_updated": last_updated,
+            },
+        )
     return ArticleDocument(
         article=article,
         body=body,

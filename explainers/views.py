@@ -8,7 +8,7 @@ from django.db.models import F, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.cache import add_never_cache_headers
 from django.utils.dateformat import format as format_date
 from django.utils.translation import get_language_info
@@ -154,7 +154,9 @@ def render_article(request, article, banner=None, document=None):
         "versions": versions,
         "alternates": alternates(request, article, page_url, versions) if not banner else [],
     }
-    response = render(request, "explainers/article_detail.html", context)
+    # In the article's language: the site's words and dates on its page are that language's.
+    with translation.override(article.language):
+        response = render(request, "explainers/article_detail.html", context)
     if banner:
         response["X-Robots-Tag"] = "noindex"
         add_never_cache_headers(response)

@@ -208,6 +208,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-us"
+# The site's own words in the newsroom's other languages: locale/<code>/LC_MESSAGES/django.po,
+# compiled by `make messages` (run by make run and make test).
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("DJANGO_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

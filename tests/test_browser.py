@@ -137,6 +137,15 @@ def test_a_reader_switches_to_the_russian_version_and_back(site, browser):
     page.wait_for_load_state("load")
     assert page.evaluate("document.documentElement.lang") == "ru"
     assert page.locator("h1").first.inner_text().startswith("Угрожает ли Украине")
+    # Russian quotation marks and the site's words in Russian.
+    assert (
+        page.evaluate(
+            "getComputedStyle(document.querySelector('.quote blockquote p'), '::before').content"
+        )
+        == '"«"'
+    )
+    assert page.locator(".quote figcaption").first.inner_text().endswith("по данным Belta")
+    assert page.locator(".question-link a").first.inner_text() == "Ссылка на этот вопрос"
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "article-ru-phone.png"), full_page=True)

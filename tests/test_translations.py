@@ -262,3 +262,24 @@ def test_two_clicks_on_translate_make_one_version(editor, monkeypatch):
     with pytest.raises(workflow.Refused, match="already has a version in Russian"):
         workflow.translate(editor, Article.objects.get(pk=original.pk), "ru")
     assert Article.objects.filter(language="ru").count() == 1
+
+
+def test_a_russian_page_speaks_russian_and_an_english_one_english(client, editor, on_commit):
+    with on_commit():
+        original = make_article(
+            published_at=timezone.make_aware(datetime.datetime(2022, 10, 11, 12, 0)),
+            contributed_by="AFP",
+        )
+    version = translated(original, editor, on_commit)
+    russian = BeautifulSoup(client.get(version.get_absolute_url()).content, "html.parser")
+    assert russian.select_one(".dateline time").text == "11 октября 2022"
+    assert russian.select_one(".question-link a").text == "Ссылка на этот вопрос"
+    assert russian.select_one("#contents").text == "В этом материале"
+    assert russian.select_one(".contributed").text == "При участии AFP."
+    assert russian.select_one(".site-nav a").text == "Свежее"
+    assert "по данным" not in str(russian)  # make_article's quotes name no source
+
+    english = BeautifulSoup(client.get(original.get_absolute_url()).content, "html.parser")
+    assert english.select_one(".dateline time").text == "October 11, 2022"
+    assert english.select_one(".question-link a").text == "Link to this question"
+    assert english.select_one(".contributed").text == "AFP contributed reporting."

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond Python, idempotently: Debian's Chromium (driven by
 # Playwright with no browser download), a Java runtime for the Nu Html Checker, wrk for the
-# benchmark, redis-server for the Redis fallback test, and the npm packages pinned in
-# package-lock.json (axe-core, vnu-jar). Run by `make test`; safe to run again.
+# benchmark, redis-server for the Redis fallback test, gettext for the message catalogues, and the
+# npm packages pinned in package-lock.json (axe-core, vnu-jar). Run by `make test`; safe to run
+# again.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
@@ -12,6 +13,7 @@ command -v java >/dev/null 2>&1 || missing+=(default-jre-headless)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v msgfmt >/dev/null 2>&1 || missing+=(gettext)  # compiles the Russian catalogue
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "The browser tests need: ${missing[*]}. Install them with: sudo apt-get install ${missing[*]}" >&2
