@@ -4,12 +4,18 @@ from django.conf import settings
 from django.urls import get_script_prefix, reverse
 
 
-@lru_cache(maxsize=8)
-def nav_urls(script_prefix):
-    """The addresses every page links to, reversed once per script prefix rather than on every
-    render (six reverse() calls were a tenth of an uncached article page)."""
+@lru_cache(maxsize=32)
+def nav_urls(script_prefix, language=None):
+    """The addresses every page links to, reversed once per script prefix and language rather
+    than on every render (six reverse() calls were a tenth of an uncached article page). A page
+    in another language than the site's links to that language's home page and feeds."""
     names = ("home", "archive", "search", "feed_rss", "feed_atom")
-    return {name: reverse(f"explainers:{name}") for name in names}
+    from .feeds import language_kwargs
+
+    urls = {name: reverse(f"explainers:{name}") for name in names}
+    for name in ("home", "feed_rss", "feed_atom"):
+        urls[name] = reverse(f"explainers:{name}", kwargs=language_kwargs(language))
+    return urls
 
 
 def site(request):

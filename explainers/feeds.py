@@ -27,20 +27,26 @@ class LatestExplainersFeed(Feed):
 
         return view
 
+    # The site's feeds, one per language: `obj` is the language's code.
+    url_name = "feed_rss"
+
+    def get_object(self, request, language=None):
+        return language or settings.NEWSROOM_LANGUAGE
+
     def title(self, obj=None):
         return settings.NEWSROOM_SITE_NAME
 
     def link(self, obj=None):
-        return reverse("explainers:home")
+        return reverse("explainers:home", kwargs=language_kwargs(obj))
 
     def description(self, obj=None):
         return settings.NEWSROOM_SITE_DESCRIPTION
 
     def feed_url(self, obj=None):
-        return reverse("explainers:feed_rss")
+        return reverse(f"explainers:{self.url_name}", kwargs=language_kwargs(obj))
 
     def articles(self, obj):
-        return Article.objects.listed()
+        return Article.objects.listed(obj if isinstance(obj, str) else None)
 
     def items(self, obj=None):
         return self.articles(obj).for_listing().prefetch_related("tags", "sections")[:FEED_SIZE]
@@ -83,15 +89,26 @@ class LatestExplainersFeed(Feed):
 
     def get_feed(self, obj, request):
         self.request = request
+        self.language = obj if isinstance(obj, str) else settings.NEWSROOM_LANGUAGE
         return super().get_feed(obj, request)
+
+
+def language_kwargs(language):
+    """The URL arguments of a language's pages: none for the site's own language (or one no
+    longer in LANGUAGES, whose articles keep unprefixed addresses)."""
+    if (
+        isinstance(language, str)
+        and language != settings.NEWSROOM_LANGUAGE
+        and language in dict(settings.LANGUAGES)
+    ):
+        return {"language": language}
+    return {}
 
 
 class LatestExplainersAtomFeed(LatestExplainersFeed):
     feed_type = Atom1Feed
     subtitle = LatestExplainersFeed.description
-
-    def feed_url(self, obj=None):
-        return reverse("explainers:feed_atom")
+    url_name = "feed_atom"
 
 
 class TagFeed(LatestExplainersFeed):

@@ -140,11 +140,11 @@ class ArticleQuerySet(models.QuerySet):
         params = [values[slot] if slot is not CONSTANT else value for slot, value in slots]
         return list(Article.objects.using(self.db).raw(sql, params))
 
-    def listed(self):
-        """What the site's lists show (home, archives, feeds, tag, author, speaker and source
-        pages, search): published, in the site's own language. Articles in the newsroom's other
-        languages are reached from their versions' language switch, the sitemaps and the API."""
-        return self.published().filter(language=settings.NEWSROOM_LANGUAGE)
+    def listed(self, language=None):
+        """What the site's lists show: published, in one language — the site's own by default
+        (its archives, tag, author, speaker and source pages and search), or another one's home
+        page and feeds (/ru/, /ru/feeds/rss/)."""
+        return self.published().filter(language=language or settings.NEWSROOM_LANGUAGE)
 
     def scheduled(self):
         """Published by an editor, waiting for their date: what published() will show next."""

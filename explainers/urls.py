@@ -47,6 +47,22 @@ app_name = "explainers"
 
 urlpatterns = [
     path("", cached_page(views.home, groups=group("home"), query=PAGED), name="home"),
+    # Each other language's home page and feeds (/ru/, /ru/feeds/rss/).
+    path(
+        "<language:language>/",
+        cached_page(views.home, groups=group("home"), query=PAGED),
+        name="home",
+    ),
+    path(
+        "<language:language>/feeds/rss/",
+        cached_page(feeds.LatestExplainersFeed.as_view(), groups=group("feeds")),
+        name="feed_rss",
+    ),
+    path(
+        "<language:language>/feeds/atom/",
+        cached_page(feeds.LatestExplainersAtomFeed.as_view(), groups=group("feeds")),
+        name="feed_atom",
+    ),
     path(
         "<int:year>/<int:month>/<int:day>/<unicode_slug:slug>/",
         cached_page(views.article_detail, groups=group("article:{slug}")),

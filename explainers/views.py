@@ -7,7 +7,7 @@ from django.core.paginator import InvalidPage, Paginator
 from django.db.models import F, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone, translation
 from django.utils.cache import add_never_cache_headers
 from django.utils.dateformat import format as format_date
@@ -18,6 +18,8 @@ from taggit.models import Tag
 
 from . import document as page_document
 from . import search as search_engine
+from .context_processors import nav_urls
+from .feeds import language_kwargs
 from .metadata import article_json_ld, json_ld, publisher
 from .models import Article, Author, QuestionSection, Quote, ShareLink, Source, Speaker
 from .pagecache import depends_on
@@ -38,14 +40,19 @@ def feed_links(rss, atom, label):
     return {"rss": rss, "atom": atom, "label": label}
 
 
-def home(request):
-    page = paginate(request, Article.objects.listed().for_listing())
+def home(request, language=None):
+    """The latest explainers in one language: the site's own at /, another one's at /<code>/,
+    in that language's words, linked to each other with hreflang."""
+    language = language or settings.NEWSROOM_LANGUAGE
+    page = paginate(request, Article.objects.listed(language).for_listing())
+    here = language_kwargs(language)
     website = {
         "@context": "https://schema.org",
         "@type": "WebSite",
         "name": settings.NEWSROOM_SITE_NAME,
-        "url": request.build_absolute_uri("/"),
+        "url": request.build_absolute_uri(reverse("explainers:home", kwargs=here)),
         "description": settings.NEWSROOM_SITE_DESCRIPTION,
+        "inLanguage": language,
         "publisher": publisher(request),
         "potentialAction": {
             "@type": "SearchAction",
@@ -53,14 +60,31 @@ def home(request):
             "query-input": "required name=query",
         },
     }
-    context = {
-        "page_obj": page,
-        "feeds": feed_links(
-            reverse("explainers:feed_rss"), reverse("explainers:feed_atom"), "all explainers"
-        ),
-        "json_ld": json_ld(website),
-    }
-    return render(request, "explainers/home.html", context)
+    with translation.override(language):
+        context = {
+            "page_obj": page,
+            "feeds": feed_links(
+                reverse("explainers:feed_rss", kwargs=here),
+                reverse("explainers:feed_atom", kwargs=here),
+                translation.gettext("all explainers"),
+            ),
+            "json_ld": json_ld(website),
+            "page_language": language,
+            "nav": nav_urls(get_script_prefix(), language),
+            "alternates": home_alternates(request) if page.number == 1 else [],
+        }
+        return render(request, "explainers/home.html", context)
+
+
+def home_alternates(request):
+    """hreflang links between the languages' home pages, and x-default (the site's own)."""
+    links = [
+        (code, request.build_absolute_uri(reverse("explainers:home", kwargs=language_kwargs(code))))
+        for code, _ in settings.LANGUAGES
+    ]
+    if len(links) < 2:
+        return []
+    return links + [("x-default", request.build_absolute_uri(reverse("explainers:home")))]
 
 
 def article_detail(request, year, month, day, slug, language=None):
@@ -151,6 +175,7 @@ def render_article(request, article, banner=None, document=None):
         "social_image": social_image(request, article.hero_photo),
         "json_ld": article_json_ld(request, article, document, page_url, last_updated, versions),
         "page_language": article.language,
+        "nav": nav_urls(get_script_prefix(), article.language),
         "versions": versions,
         "alternates": alternates(request, article, page_url, versions) if not banner else [],
     }

@@ -283,3 +283,39 @@ def test_a_russian_page_speaks_russian_and_an_english_one_english(client, editor
     assert english.select_one(".dateline time").text == "October 11, 2022"
     assert english.select_one(".question-link a").text == "Link to this question"
     assert english.select_one(".contributed").text == "AFP contributed reporting."
+
+
+def test_each_language_has_its_home_page_and_feeds(client, editor, on_commit):
+    import feedparser
+
+    with on_commit():
+        original = make_article()
+    version = translated(original, editor, on_commit)
+    english = BeautifulSoup(client.get("/").content, "html.parser")
+    russian_response = client.get("/ru/")
+    assert russian_response.status_code == 200
+    russian = BeautifulSoup(russian_response.content, "html.parser")
+    assert [a.text for a in english.select(".card-headline a")] == [original.headline]
+    assert [a.text for a in russian.select(".card-headline a")] == [version.headline]
+    assert russian.html["lang"] == "ru" and russian.select_one("h1").text == "Свежие материалы"
+    homes = {
+        link["hreflang"]: link["href"] for link in russian.select('link[rel="alternate"][hreflang]')
+    }
+    assert homes == {
+        "en": "http://testserver/",
+        "ru": "http://testserver/ru/",
+        "x-default": "http://testserver/",
+    }
+    assert russian.select_one(".site-nav a")["href"] == "/ru/"
+    feed = feedparser.parse(client.get("/ru/feeds/rss/").content)
+    assert [entry.title for entry in feed.entries] == [version.headline]
+    assert feed.feed.language == "ru"
+    atom = feedparser.parse(client.get("/ru/feeds/atom/").content)
+    assert [entry.title for entry in atom.entries] == [version.headline]
+    assert [e.title for e in feedparser.parse(client.get("/feeds/rss/").content).entries] == [
+        original.headline
+    ]
+    # The Russian article's own navigation leads to the Russian home page.
+    page = BeautifulSoup(client.get(version.get_absolute_url()).content, "html.parser")
+    assert page.select_one(".site-nav a")["href"] == "/ru/"
+    assert client.get("/xx/").status_code == 404
