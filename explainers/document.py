@@ -97,17 +97,18 @@ def rebuild(article_ids):
         )
 
 
-def stored(article):
-    """The stored document of an article fetched with for_reading(), rebuilt first if a change
-    discarded it (or it was never built)."""
+def stored(article, api=False):
+    """The stored document of an article fetched with for_reading() (for_api() with `api`),
+    rebuilt first if a change discarded it (or it was never built, or, for the API, built before
+    the API was)."""
     try:
-        if article.document.api:
+        if not api or article.document.api:
             return article.document
     except ArticleDocument.DoesNotExist:
         pass
-    # Missing, or stored before the content API (`api` empty).
     rebuild([article.pk])
-    return ArticleDocument.objects.get(article_id=article.pk)
+    documents = ArticleDocument.objects.all() if api else ArticleDocument.objects.defer("api")
+    return documents.get(article_id=article.pk)
 
 
 def discard(article_ids):

@@ -164,7 +164,12 @@ class ArticleQuerySet(models.QuerySet):
 
     def for_reading(self):
         """The article page as readers get it: the article, its hero photo and its stored page
-        document, in one query (see explainers.document)."""
+        document, in one query (see explainers.document) — without the document's content-API
+        form (12 KB of JSON for the demo), which the page does not show."""
+        return self.select_related("hero_photo", "document").defer("document__api")
+
+    def for_api(self):
+        """for_reading() with the document's content-API form (explainers.api)."""
         return self.select_related("hero_photo", "document")
 
     def for_page(self):

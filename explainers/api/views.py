@@ -339,7 +339,7 @@ class ArticleDetail(Endpoint):
         responses={200: serializers.Article, **serializers.ERRORS}, operation_id="articles_retrieve"
     )
     def get(self, request, pk):
-        article = self.visible().for_reading().filter(pk=pk).first()
+        article = self.visible().for_api().filter(pk=pk).first()
         if article is None:
             raise Http404("No article with this id.")
         return article_response(request, article)
@@ -347,7 +347,7 @@ class ArticleDetail(Endpoint):
 
 def article_response(request, article):
     depends_on(request, f"article-id:{article.pk}", f"article:{article.slug}")
-    data = absolute(page_document.stored(article).api, request)
+    data = absolute(page_document.stored(article, api=True).api, request)
     if not article.original_url:
         data["canonical_url"] = data["url"]
     response = Response(data)
@@ -381,7 +381,7 @@ class ArticleByAddress(Endpoint):
             match = None
         if match is None or match.url_name != "article":
             raise problem("url", "Not the address of an article page.")
-        article = self.visible().for_reading().filter(slug=match.kwargs["slug"]).first()
+        article = self.visible().for_api().filter(slug=match.kwargs["slug"]).first()
         if article is None:
             raise Http404("No article at this address.")
         response = article_response(request, article)
