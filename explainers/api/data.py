@@ -36,6 +36,14 @@ def person(record, name="name"):
     }
 
 
+def tag_of(tag):
+    return {
+        "name": tag.name,
+        "slug": tag.slug,
+        "url": reverse("explainers:tag", kwargs={"slug": tag.slug}),
+    }
+
+
 def source(record):
     if record is None:
         return None
@@ -143,14 +151,7 @@ def build(article, sections, quotes, notes, tags, sources, citations, last_updat
             for note in notes
         ],
         "hero_photo": photo(article),
-        "tags": [
-            {
-                "name": tag.name,
-                "slug": tag.slug,
-                "url": reverse("explainers:tag", kwargs={"slug": tag.slug}),
-            }
-            for tag in tags
-        ],
+        "tags": [tag_of(tag) for tag in tags],
         "authors": [person(byline.author) for byline in article.bylines.all()],
         "contributed_by": article.contributed_by,
     }

@@ -33,7 +33,7 @@ from ..models import Article, Author, Byline, QuestionSection, Quote, Source, Sp
 from ..pagecache import depends_on
 from . import serializers
 from .access import KeyAuthentication, KeyRateThrottle
-from .data import absolute
+from .data import absolute, person, tag_of
 from .data import source as source_data
 
 PAGE_SIZE = 20
@@ -172,23 +172,8 @@ def summary(article, request):
                 "alt_text": photo.alt_text,
                 **{k: photo.fallback[k] for k in ("url", "width", "height")},
             },
-            "tags": [
-                {
-                    "name": t.name,
-                    "slug": t.slug,
-                    "url": reverse("explainers:tag", kwargs={"slug": t.slug}),
-                }
-                for t in article.tags.all()
-            ],
-            "authors": [
-                {
-                    "id": b.author.pk,
-                    "name": b.author.name,
-                    "slug": b.author.slug,
-                    "url": b.author.get_absolute_url(),
-                }
-                for b in article.bylines.all()
-            ],
+            "tags": [tag_of(tag) for tag in article.tags.all()],
+            "authors": [person(byline.author) for byline in article.bylines.all()],
         },
         request,
     )
@@ -491,42 +476,19 @@ def records(model, item, page, detail, lookup="pk"):
 
 
 def speaker_item(view, speaker):
-    return absolute(
-        {
-            "id": speaker.pk,
-            "name": speaker.name,
-            "slug": speaker.slug,
-            "usual_role": speaker.usual_role,
-            "url": speaker.get_absolute_url(),
-            "api_url": reverse("api:speaker-detail", kwargs={"slug": speaker.slug}),
-        },
-        view.request,
-    )
+    api_url = reverse("api:speaker-detail", kwargs={"slug": speaker.slug})
+    item = {**person(speaker), "usual_role": speaker.usual_role, "api_url": api_url}
+    return absolute(item, view.request)
 
 
 def author_item(view, author):
-    return absolute(
-        {
-            "id": author.pk,
-            "name": author.name,
-            "slug": author.slug,
-            "url": author.get_absolute_url(),
-            "api_url": reverse("api:author-detail", kwargs={"slug": author.slug}),
-        },
-        view.request,
-    )
+    api_url = reverse("api:author-detail", kwargs={"slug": author.slug})
+    return absolute({**person(author), "api_url": api_url}, view.request)
 
 
 def tag_item(view, tag):
-    return absolute(
-        {
-            "name": tag.name,
-            "slug": tag.slug,
-            "url": reverse("explainers:tag", kwargs={"slug": tag.slug}),
-            "api_url": reverse("api:tag-detail", kwargs={"slug": tag.slug}),
-        },
-        view.request,
-    )
+    api_url = reverse("api:tag-detail", kwargs={"slug": tag.slug})
+    return absolute({**tag_of(tag), "api_url": api_url}, view.request)
 
 
 def source_item(view, record):
