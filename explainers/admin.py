@@ -16,7 +16,9 @@ from adminsortable2.admin import SortableAdminBase, SortableStackedInline
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.models import LogEntry
+from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.utils import unquote
+from django.contrib.contenttypes.admin import GenericTabularInline
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, OuterRef, Prefetch, Subquery
@@ -65,6 +67,7 @@ from .models import (
     Article,
     Author,
     Byline,
+    LocalName,
     QuestionSection,
     Quote,
     ShareLink,
@@ -131,11 +134,53 @@ class SharedRecordAdmin(CheckedAutocomplete, admin.ModelAdmin):
             return super().has_delete_permission(request)
         return workflow.can_change_shared(request.user, obj, "delete")
 
+    def get_inlines(self, request, obj):
+        return LocalNameInline.shown(request, super().get_inlines(request, obj))
+
     def delete_queryset(self, request, queryset):
         # The change list's bulk delete asks each record, like the delete page does.
         if any(not workflow.can_change_shared(request.user, r, "delete") for r in queryset):
             raise PermissionDenied
         super().delete_queryset(request, queryset)
+
+
+class LocalNameInline(GenericTabularInline):
+    """A speaker's, source's or tag's name in the newsroom's other languages. Part of the
+    record: whoever may change the record may change its names (workflow.can_change_shared),
+    and on the add page whoever may add one."""
+
+    model = LocalName
+    extra = 0
+    fields = ("language", "name")
+    verbose_name = "name in another language"
+    verbose_name_plural = "Names in other languages (where they are written otherwise)"
+
+    @classmethod
+    def shown(cls, request, inlines):
+        """The inlines of a record's page, without this one in the quick-add popup an article's
+        form opens (a speaker added while writing): names in other languages come later."""
+        if IS_POPUP_VAR in request.GET or IS_POPUP_VAR in request.POST:
+            return [inline for inline in inlines if inline is not cls]
+        return inlines
+
+    def record_permission(self, request, obj):
+        if obj is None:
+            opts = self.parent_model._meta
+            return request.user.has_perm(f"{opts.app_label}.add_{opts.model_name}")
+        return workflow.can_change_shared(request.user, obj, "change")
+
+    def has_add_permission(self, request, obj=None):
+        return self.record_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self.record_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.record_permission(request, obj)
+
+    def has_view_permission(self, request, obj=None):
+        # Seen by whoever sees the record.
+        return self.admin_site.get_model_admin(self.parent_model).has_view_permission(request, obj)
 
 
 @admin.register(Author)
@@ -148,6 +193,7 @@ class AuthorAdmin(SharedRecordAdmin):
 
 @admin.register(Speaker)
 class SpeakerAdmin(SharedRecordAdmin):
+    inlines = (LocalNameInline,)
     list_display = ("name", "usual_role")
     search_fields = ("name", "usual_role")
     prepopulated_fields = {"slug": ("name",)}
@@ -155,6 +201,7 @@ class SpeakerAdmin(SharedRecordAdmin):
 
 @admin.register(Source)
 class SourceAdmin(SharedRecordAdmin):
+    inlines = (LocalNameInline,)
     list_display = ("name", "kind", "publisher", "url")
     list_filter = ("kind",)
     search_fields = ("name", "publisher", "url")
@@ -168,6 +215,7 @@ class TagAdmin(SharedRecordAdmin):
     """Tags, as taggit ships them but with the newsroom's rules: renaming, deleting and merging
     ask the workflow, tag by tag. Replaces taggit's own admin, whose merge view asks nothing."""
 
+    inlines = (LocalNameInline,)
     list_display = ("name", "slug", "article_count")
     ordering = ("name", "slug")
     search_fields = ("name",)
@@ -932,7 +980,7 @@ class ArticleAdmin(CheckedAutocomplete, SortableAdminBase, VersionAdmin):
             if form.is_valid():
                 source = form.cleaned_data["source"]
                 try:
-                    parsed = parse_explainer(source)
+                    parsed = parse_explainer(source, form.cleaned_data["language"] or None)
                 except ImportProblem as error:
                     problem = error
                 if parsed and (existing := existing_article(parsed)):

@@ -7,4 +7,8 @@ class ExplainersConfig(AppConfig):
 
     def ready(self):
         # The change pipeline's entry points, and the edge cache's purge on pages_changed.
-        from . import edge, signals  # noqa: F401
+        from django.db.backends.signals import connection_created
+
+        from . import edge, search, signals  # noqa: F401
+
+        connection_created.connect(search.fold_on_sqlite)

@@ -2,29 +2,59 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.urls import get_script_prefix, reverse
+from django.utils.translation import gettext
+
+from .languages import in_language, reader_language
 
 
 @lru_cache(maxsize=32)
-def nav_urls(script_prefix, language=None):
-    """The addresses every page links to, reversed once per script prefix and language rather
-    than on every render (six reverse() calls were a tenth of an uncached article page). A page
-    in another language than the site's links to that language's home page and feeds."""
+def nav_urls(script_prefix, language):
+    """The addresses every page links to, in the page's language, reversed once per script
+    prefix and language rather than on every render (six reverse() calls were a tenth of an
+    uncached article page)."""
     names = ("home", "archive", "search", "feed_rss", "feed_atom")
-    from .feeds import language_kwargs
+    with in_language(language):
+        return {name: reverse(f"explainers:{name}") for name in names}
 
-    urls = {name: reverse(f"explainers:{name}") for name in names}
-    for name in ("home", "feed_rss", "feed_atom"):
-        urls[name] = reverse(f"explainers:{name}", kwargs=language_kwargs(language))
-    return urls
+
+def page_alternates(request):
+    """hreflang links from a reader page to the same page in every language, and x-default
+    (the site's own): /tags/беларусь/ and /ru/tags/беларусь/. None for a page that is the same
+    in every language (sitemaps, previews), or one with a query (a search, a later page of a
+    list): only first pages are worth pointing search engines at. An article's own view gives
+    its translations instead (explainers.views.alternates)."""
+    match = request.resolver_match
+    if (
+        match is None
+        or match.namespace != "explainers"
+        or request.GET
+        or len(settings.LANGUAGES) < 2
+    ):
+        return []
+    links = {}
+    for code, _ in settings.LANGUAGES:
+        with in_language(code):
+            links[code] = request.build_absolute_uri(reverse(match.view_name, kwargs=match.kwargs))
+    if len(set(links.values())) < 2:
+        return []
+    return [*sorted(links.items()), ("x-default", links[settings.NEWSROOM_LANGUAGE])]
 
 
 def site(request):
-    """The site's identity, from settings, and its navigation, for every template."""
+    """The site's identity, from settings, and its navigation in the page's language, for
+    every template. A view rendering another language's page (an article's) renders it inside
+    explainers.languages.in_language, so all of these follow."""
+    language = reader_language()
     return {
         "site_name": settings.NEWSROOM_SITE_NAME,
-        "site_tagline": settings.NEWSROOM_SITE_TAGLINE,
-        "site_description": settings.NEWSROOM_SITE_DESCRIPTION,
+        # The defaults are in the message catalogues (newsroom/settings.py): a newsroom's own
+        # words, set in the environment, are shown as they are.
+        "site_tagline": gettext(settings.NEWSROOM_SITE_TAGLINE),
+        "site_description": gettext(settings.NEWSROOM_SITE_DESCRIPTION),
         "site_twitter": settings.NEWSROOM_TWITTER,
         "site_language": settings.NEWSROOM_LANGUAGE,
-        "nav": nav_urls(get_script_prefix()),
+        "page_language": language,
+        "nav": nav_urls(get_script_prefix(), language),
+        # Called by the template only where it is shown (the page head).
+        "alternates": lambda: page_alternates(request),
     }

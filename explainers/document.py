@@ -20,7 +20,7 @@ from django.utils import translation
 
 from .api import data as api_data
 from .metadata import content_json_ld
-from .models import Article, ArticleDocument
+from .models import Article, ArticleDocument, localize
 from .richtext import interleave
 
 
@@ -38,6 +38,12 @@ def build(article):
     tags = list(article.tags.all())
     citations = article.citations()
     sources = article.cited_sources(citations)
+    # The names of speakers, sources and tags as the article's language writes them.
+    quotes = list(article.quotes.all())
+    localize(
+        [*tags, *sources, *(q.speaker for q in quotes), *(q.source for q in quotes)],
+        article.language,
+    )
     last_updated = article.last_updated()
     with translation.override(article.language):
         body = render_to_string(

@@ -7,9 +7,11 @@ from django.contrib.syndication.views import Feed
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Enclosure
+from django.utils.translation import gettext
 from taggit.models import Tag
 
-from .models import Article, Author
+from .languages import reader_language
+from .models import Article, Author, localize
 
 FEED_SIZE = 20
 
@@ -27,26 +29,24 @@ class LatestExplainersFeed(Feed):
 
         return view
 
-    # The site's feeds, one per language: `obj` is the language's code.
+    # The site's feeds, one per language (/feeds/rss/, /ru/feeds/rss/): every feed lists the
+    # articles in the language of its address, and links to that language's pages.
     url_name = "feed_rss"
-
-    def get_object(self, request, language=None):
-        return language or settings.NEWSROOM_LANGUAGE
 
     def title(self, obj=None):
         return settings.NEWSROOM_SITE_NAME
 
     def link(self, obj=None):
-        return reverse("explainers:home", kwargs=language_kwargs(obj))
+        return reverse("explainers:home")
 
     def description(self, obj=None):
         return settings.NEWSROOM_SITE_DESCRIPTION
 
     def feed_url(self, obj=None):
-        return reverse(f"explainers:{self.url_name}", kwargs=language_kwargs(obj))
+        return reverse(f"explainers:{self.url_name}")
 
     def articles(self, obj):
-        return Article.objects.listed(obj if isinstance(obj, str) else None)
+        return Article.objects.listed()
 
     def items(self, obj=None):
         return self.articles(obj).for_listing().prefetch_related("tags", "sections")[:FEED_SIZE]
@@ -89,20 +89,8 @@ class LatestExplainersFeed(Feed):
 
     def get_feed(self, obj, request):
         self.request = request
-        self.language = obj if isinstance(obj, str) else settings.NEWSROOM_LANGUAGE
+        self.language = reader_language()
         return super().get_feed(obj, request)
-
-
-def language_kwargs(language):
-    """The URL arguments of a language's pages: none for the site's own language (or one no
-    longer in LANGUAGES, whose articles keep unprefixed addresses)."""
-    if (
-        isinstance(language, str)
-        and language != settings.NEWSROOM_LANGUAGE
-        and language in dict(settings.LANGUAGES)
-    ):
-        return {"language": language}
-    return {}
 
 
 class LatestExplainersAtomFeed(LatestExplainersFeed):
@@ -113,7 +101,7 @@ class LatestExplainersAtomFeed(LatestExplainersFeed):
 
 class TagFeed(LatestExplainersFeed):
     def get_object(self, request, slug):
-        return get_object_or_404(Tag, slug=slug)
+        return localize([get_object_or_404(Tag, slug=slug)], reader_language())[0]
 
     def title(self, tag):
         return f"{tag.name} — {settings.NEWSROOM_SITE_NAME}"
@@ -122,7 +110,7 @@ class TagFeed(LatestExplainersFeed):
         return reverse("explainers:tag", kwargs={"slug": tag.slug})
 
     def description(self, tag):
-        return f"Explainers about {tag.name}."
+        return gettext("Explainers about %(topic)s.") % {"topic": tag.name}
 
     def feed_url(self, tag):
         return reverse("explainers:tag_feed_rss", kwargs={"slug": tag.slug})
@@ -150,7 +138,7 @@ class AuthorFeed(LatestExplainersFeed):
         return author.get_absolute_url()
 
     def description(self, author):
-        return f"Explainers by {author.name}."
+        return gettext("Explainers by %(author)s.") % {"author": author.name}
 
     def feed_url(self, author):
         return reverse("explainers:author_feed_rss", kwargs={"slug": author.slug})

@@ -12,6 +12,7 @@ from functools import lru_cache
 
 import reversion
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
 from django.contrib.contenttypes.models import ContentType
 from django.core import signing
 from django.core.exceptions import ImproperlyConfigured, ValidationError
@@ -21,9 +22,12 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator, slugify
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from taggit.managers import TaggableManager
 from taggit.models import TaggedItem
 
+from .languages import in_language, reader_language
 from .richtext import RichTextField, html_to_text, links, placeholder_links, refused_links
 
 http_url = URLValidator(schemes=["http", "https"])
@@ -63,6 +67,60 @@ class Author(models.Model):
         return reverse("explainers:author", kwargs={"slug": self.slug})
 
 
+def other_language_choices():
+    """The languages other than the site's own (whose words are a record's own name)."""
+    return [(code, name) for code, name in settings.LANGUAGES if code != settings.NEWSROOM_LANGUAGE]
+
+
+class LocalName(models.Model):
+    """A speaker's, source's or tag's name in one of the newsroom's other languages, where it
+    is written otherwise (Лукашенко for Lukashenko, БелТА for BelTA): the pages in that
+    language show it (`localize`). The record's own name is the site's language's."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.PositiveBigIntegerField()
+    record = GenericForeignKey()
+    language = models.CharField(max_length=10, choices=other_language_choices)
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        verbose_name = "name in another language"
+        verbose_name_plural = "names in other languages"
+        constraints = [
+            models.UniqueConstraint(
+                fields=("content_type", "object_id", "language"), name="one_local_name_each"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.language})"
+
+
+def localize(records, language):
+    """Give each record (speakers, sources, tags: several instances of one record included)
+    its name in `language` where it has one, in place — for rendering only, never saved. One
+    query whatever the number of records."""
+    records = [record for record in records if record is not None]
+    if not records or reader_language(language) == settings.NEWSROOM_LANGUAGE:
+        return records
+    types = ContentType.objects.get_for_models(*{type(record) for record in records})
+    wanted = Q()
+    for model, content_type in types.items():
+        pks = {record.pk for record in records if type(record) is model}
+        wanted |= Q(content_type=content_type, object_id__in=pks)
+    names = {
+        (content_type_id, object_id): name
+        for content_type_id, object_id, name in LocalName.objects.filter(
+            wanted, language=language
+        ).values_list("content_type_id", "object_id", "name")
+    }
+    for record in records:
+        name = names.get((types[type(record)].pk, record.pk))
+        if name:
+            record.name = name
+    return records
+
+
 class Speaker(models.Model):
     """A person quoted in explainers, shared across articles so their quotes can be found."""
 
@@ -71,6 +129,7 @@ class Speaker(models.Model):
     usual_role = models.CharField(
         max_length=200, blank=True, help_text='For example "President of Belarus".'
     )
+    local_names = GenericRelation(LocalName)
 
     class Meta:
         ordering = ("name",)
@@ -84,16 +143,18 @@ class Speaker(models.Model):
 
 class Source(models.Model):
     class Kind(models.TextChoices):
-        AGENCY = "agency", "News agency"
-        REPORT = "report", "Report"
-        STATEMENT = "statement", "Official statement"
-        PUBLICATION = "publication", "Publication"
-        OTHER = "other", "Other"
+        # Shown to readers, in the page's language.
+        AGENCY = "agency", _("News agency")
+        REPORT = "report", _("Report")
+        STATEMENT = "statement", _("Official statement")
+        PUBLICATION = "publication", _("Publication")
+        OTHER = "other", _("Other")
 
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.OTHER)
     url = HttpURLField(max_length=500, blank=True)
     publisher = models.CharField(max_length=200, blank=True)
+    local_names = GenericRelation(LocalName)
 
     class Meta:
         ordering = ("name",)
@@ -141,10 +202,10 @@ class ArticleQuerySet(models.QuerySet):
         return list(Article.objects.using(self.db).raw(sql, params))
 
     def listed(self, language=None):
-        """What the site's lists show: published, in one language — the site's own by default
-        (its archives, tag, author, speaker and source pages and search), or another one's home
-        page and feeds (/ru/, /ru/feeds/rss/)."""
-        return self.published().filter(language=language or settings.NEWSROOM_LANGUAGE)
+        """What the site's lists show: published, in one language — by default the active
+        one, which on a reader page is its address's (/ru/archive/ lists the Russian articles;
+        see explainers.languages)."""
+        return self.published().filter(language=reader_language(language))
 
     def scheduled(self):
         """Published by an editor, waiting for their date: what published() will show next."""
@@ -362,12 +423,9 @@ class Article(models.Model):
             return reverse("explainers:preview", kwargs={"pk": self.pk})
         day = timezone.localtime(self.published_at).date()
         kwargs = {"year": day.year, "month": day.month, "day": day.day, "slug": self.slug}
-        if self.language != settings.NEWSROOM_LANGUAGE and self.language in dict(
-            settings.LANGUAGES
-        ):
-            kwargs["language"] = self.language  # /ru/2022/10/11/…/
-        # A language dropped from LANGUAGES: the unprefixed address, which still serves it.
-        return reverse("explainers:article", kwargs=kwargs)
+        # In its language's part of the site (/ru/2022/10/11/…/), whatever page links to it.
+        with in_language(self.language):
+            return reverse("explainers:article", kwargs=kwargs)
 
     def version_list(self):
         """versions() as stored in the page document: what the page needs of each, no more."""
@@ -676,9 +734,9 @@ class UpdateNote(models.Model):
     """A dated note telling readers what changed, on the article or on one question."""
 
     class Kind(models.TextChoices):
-        CORRECTION = "correction", "Correction"
-        UPDATE = "update", "Update"
-        CLARIFICATION = "clarification", "Clarification"
+        CORRECTION = "correction", _("Correction")
+        UPDATE = "update", _("Update")
+        CLARIFICATION = "clarification", _("Clarification")
 
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="notes")
     section = models.ForeignKey(
@@ -703,7 +761,7 @@ class UpdateNote(models.Model):
 
     @property
     def label(self):
-        return "Updated" if self.kind == self.Kind.UPDATE else self.get_kind_display()
+        return gettext("Updated") if self.kind == self.Kind.UPDATE else str(self.get_kind_display())
 
     def clean(self):
         check_own_section(self)
@@ -884,7 +942,7 @@ def link_problems(where, value, anchors=None):
     `anchors`: the anchors of the article's questions, when known; a link to "#anchor" must name
     one of them."""
     problems = [f"{where} links “{words}” to no address yet." for words in placeholder_links(value)]
-    for words, address, _ in refused_links(value):
+    for words, address, _reason in refused_links(value):
         problems.append(f"{where} links “{words}” to “{address}”, which is not a web address.")
     if anchors is not None:
         for words, href in links(value):

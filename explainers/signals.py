@@ -17,7 +17,17 @@ from taggit.models import Tag, TaggedItem
 from photos.models import Photo
 
 from . import changes
-from .models import Article, Author, Byline, QuestionSection, Quote, Source, Speaker, UpdateNote
+from .models import (
+    Article,
+    Author,
+    Byline,
+    LocalName,
+    QuestionSection,
+    Quote,
+    Source,
+    Speaker,
+    UpdateNote,
+)
 
 ARTICLE_PARTS = (QuestionSection, Quote, UpdateNote, Byline)
 
@@ -204,3 +214,36 @@ for model in (Author, Speaker, Source, Tag):
     pre_delete.connect(shared_record_moving, sender=model, dispatch_uid=f"changes-{name}-pre-del")
     post_save.connect(shared_record_changed, sender=model, dispatch_uid=f"changes-{name}-save")
     post_delete.connect(shared_record_changed, sender=model, dispatch_uid=f"changes-{name}-del")
+
+
+# A record's name in another language is shown on that language's pages: the articles in it
+# showing the record, and (through "site") every list. Before a save, the language it had, so
+# that moving a name from one language to another refreshes both.
+
+
+@receiver(pre_save, sender=LocalName)
+@receiver(pre_delete, sender=LocalName)
+def local_name_moving(sender, instance, **kwargs):
+    old = LocalName.objects.filter(pk=instance.pk).values_list("language", flat=True)
+    instance._newsroom_languages = set(old) if instance.pk else set()
+
+
+@receiver(post_save, sender=LocalName)
+@receiver(post_delete, sender=LocalName)
+def local_name_changed(sender, instance, **kwargs):
+    model = instance.content_type.model_class()
+    if model not in SHOWN_BY:
+        return
+    languages = {instance.language, *getattr(instance, "_newsroom_languages", ())}
+    shown = Article.objects.filter(SHOWN_BY[model]([instance.object_id]), language__in=languages)
+    changes.articles_changed(set(shown.values_list("pk", flat=True)))
+    changes.site_changed()
+
+
+@receiver(post_delete, sender=Tag)
+def tag_deleted(sender, instance, **kwargs):
+    """A tag's names in other languages go with it (taggit's Tag has no GenericRelation to
+    cascade them, as Speaker and Source have)."""
+    LocalName.objects.filter(
+        content_type=ContentType.objects.get_for_model(Tag), object_id=instance.pk
+    ).delete()

@@ -1,11 +1,20 @@
-"""Sitemaps (django.contrib.sitemaps) and the Google News sitemap of the last two days."""
+"""Sitemaps (django.contrib.sitemaps) and the Google News sitemap of the last two days.
 
+Every entry names its page in the other languages with hreflang links (xhtml:link, as Django's
+own i18n sitemaps write them) and x-default: an article its published translations, a tag or
+author page the same page in each language that has explainers on it. Tag and author pages have
+one section per language (sitemap-tags.xml, sitemap-tags-ru.xml), so that each stays a
+database-paginated query rather than a list of every item in every language.
+"""
+
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.sitemaps import Sitemap
 from django.db.models import Exists, OuterRef, Subquery
 from django.urls import reverse
 from taggit.models import Tag, TaggedItem
 
+from .languages import in_language
 from .models import Article, Author, Byline
 
 # Django splits a section into pages of `limit` URLs and the index lists every page. Search
@@ -19,15 +28,51 @@ def newest_change(articles):
     return articles.order_by("-updated_at").values_list("updated_at", flat=True).first()
 
 
-class ArticleSitemap(Sitemap):
+class AlternatesSitemap(Sitemap):
+    """A sitemap whose entries carry their hreflang alternates: `alternates_of(items)` gives,
+    for a page of items, each item's [(language, path)] — read in one go, not per item."""
+
     limit = PAGE_SIZE
 
+    def get_urls(self, page=1, site=None, protocol=None):
+        urls = super().get_urls(page, site, protocol)
+        base = f"{self.get_protocol(protocol)}://{self.get_domain(site)}"
+        links = self.alternates_of([url["item"] for url in urls])
+        for url in urls:
+            versions = sorted(links.get(url["item"].pk, []))
+            if len(versions) < 2:
+                continue
+            url["alternates"] = [
+                {"lang_code": code, "location": base + path} for code, path in versions
+            ]
+            default = dict(versions).get(settings.NEWSROOM_LANGUAGE)
+            if default:
+                url["alternates"].append({"lang_code": "x-default", "location": base + default})
+        return urls
+
+    def alternates_of(self, items):
+        return {}
+
+
+class ArticleSitemap(AlternatesSitemap):
     def items(self):
         return (
             Article.objects.published()
             .order_by("-published_at", "-id")
-            .only("slug", "published_at", "updated_at", "language")
+            .only("slug", "published_at", "updated_at", "language", "translation_key")
         )
+
+    def alternates_of(self, articles):
+        """Each article's published versions, itself included: one query for the page."""
+        by_key = {}
+        versions = Article.objects.published().filter(
+            translation_key__in={article.translation_key for article in articles}
+        )
+        for version in versions.only("slug", "published_at", "language", "translation_key"):
+            by_key.setdefault(version.translation_key, []).append(
+                (version.language, version.get_absolute_url())
+            )
+        return {article.pk: by_key.get(article.translation_key, []) for article in articles}
 
     def lastmod(self, article):
         return article.updated_at
@@ -47,48 +92,93 @@ def latest_published(**filters):
     )
 
 
-class TagSitemap(Sitemap):
-    limit = PAGE_SIZE
+class LanguagePagesSitemap(AlternatesSitemap):
+    """The pages of one language listing explainers by something (a tag, an author): those of
+    the things with published explainers in that language, each with its page in the other
+    languages where it has some. `relation` is the Article lookup naming the thing."""
+
+    model = None
+    relation = None
+    url_name = None
+
+    def __init__(self, language):
+        self.language = language
+
+    def codes(self):
+        return [code for code, _ in settings.LANGUAGES]
+
+    def published_in(self, language):
+        return Article.objects.published().filter(
+            language=language, **{self.relation: OuterRef("pk")}
+        )
 
     def items(self):
         # EXISTS and a correlated newest-change: no join over every tagged item.
         return (
-            Tag.objects.filter(Exists(Article.objects.published().filter(tags=OuterRef("pk"))))
-            .annotate(lastmod=latest_published(tags=OuterRef("pk")))
+            self.model.objects.filter(Exists(self.published_in(self.language)))
+            .annotate(
+                lastmod=latest_published(language=self.language, **{self.relation: OuterRef("pk")}),
+                **{f"in_{code}": Exists(self.published_in(code)) for code in self.codes()},
+            )
             .order_by("name")
         )
 
-    def location(self, tag):
-        return reverse("explainers:tag", kwargs={"slug": tag.slug})
+    def location(self, item):
+        return self.address(item, self.language)
 
-    def lastmod(self, tag):
-        return tag.lastmod
+    def address(self, item, language):
+        with in_language(language):
+            return reverse(f"explainers:{self.url_name}", kwargs={"slug": item.slug})
+
+    def lastmod(self, item):
+        return item.lastmod
+
+    def alternates_of(self, items):
+        return {
+            item.pk: [
+                (code, self.address(item, code))
+                for code in self.codes()
+                if getattr(item, f"in_{code}")
+            ]
+            for item in items
+        }
+
+
+class TagSitemap(LanguagePagesSitemap):
+    model = Tag
+    relation = "tags"
+    url_name = "tag"
 
     def get_latest_lastmod(self):
         tagged = TaggedItem.objects.filter(
             content_type=ContentType.objects.get_for_model(Article), object_id=OuterRef("pk")
         )
-        return newest_change(Article.objects.published().filter(Exists(tagged)))
-
-
-class AuthorSitemap(Sitemap):
-    limit = PAGE_SIZE
-
-    def items(self):
-        return (
-            Author.objects.filter(
-                Exists(Article.objects.published().filter(authors=OuterRef("pk")))
-            )
-            .annotate(lastmod=latest_published(authors=OuterRef("pk")))
-            .order_by("name")
+        return newest_change(
+            Article.objects.published().filter(Exists(tagged), language=self.language)
         )
 
-    def lastmod(self, author):
-        return author.lastmod
+
+class AuthorSitemap(LanguagePagesSitemap):
+    model = Author
+    relation = "authors"
+    url_name = "author"
 
     def get_latest_lastmod(self):
         bylined = Byline.objects.filter(article=OuterRef("pk"))
-        return newest_change(Article.objects.published().filter(Exists(bylined)))
+        return newest_change(
+            Article.objects.published().filter(Exists(bylined), language=self.language)
+        )
 
 
-SITEMAPS = {"articles": ArticleSitemap, "tags": TagSitemap, "authors": AuthorSitemap}
+def sitemaps():
+    """The sections: the articles of every language, and each language's tag and author
+    pages (the site's own language's under the names they always had)."""
+    sections = {"articles": ArticleSitemap}
+    for code, _ in settings.LANGUAGES:
+        suffix = "" if code == settings.NEWSROOM_LANGUAGE else f"-{code}"
+        sections[f"tags{suffix}"] = TagSitemap(code)
+        sections[f"authors{suffix}"] = AuthorSitemap(code)
+    return sections
+
+
+SITEMAPS = sitemaps()

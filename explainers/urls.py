@@ -1,9 +1,9 @@
-from django.conf import settings
 from django.contrib.sitemaps import views as sitemap_views
-from django.urls import path, register_converter
+from django.urls import URLResolver, path, register_converter
 from django.urls.converters import StringConverter
 
 from . import feeds, views
+from .languages import LanguagePrefix
 from .pagecache import cached_page, page_number
 from .sitemaps import SITEMAPS
 
@@ -19,20 +19,6 @@ class UnicodeSlugConverter(StringConverter):
 register_converter(UnicodeSlugConverter, "unicode_slug")
 
 
-class LanguageConverter(StringConverter):
-    """The address prefix of a language other than the site's own (settings.LANGUAGES): "ru"
-    in /ru/2022/10/11/…/. The site's own language keeps unprefixed addresses, so no existing
-    address changes."""
-
-    regex = (
-        "|".join(code for code, _ in settings.LANGUAGES if code != settings.NEWSROOM_LANGUAGE)
-        or "(?!)"
-    )
-
-
-register_converter(LanguageConverter, "language")
-
-
 def group(name):
     """Cache groups known from the URL: `group("tag:{slug}")` fills in the URL's arguments."""
     return lambda request, **kwargs: [name.format(**kwargs)]
@@ -45,36 +31,15 @@ SITEMAP_PAGED = {"p": page_number}
 
 app_name = "explainers"
 
-urlpatterns = [
+# The pages readers read, in every language: at their addresses for the site's own language,
+# under /<code>/ for each other one (explainers.languages).
+reader_patterns = [
     path("", cached_page(views.home, groups=group("home"), query=PAGED), name="home"),
-    # Each other language's home page and feeds (/ru/, /ru/feeds/rss/).
-    path(
-        "<language:language>/",
-        cached_page(views.home, groups=group("home"), query=PAGED),
-        name="home",
-    ),
-    path(
-        "<language:language>/feeds/rss/",
-        cached_page(feeds.LatestExplainersFeed.as_view(), groups=group("feeds")),
-        name="feed_rss",
-    ),
-    path(
-        "<language:language>/feeds/atom/",
-        cached_page(feeds.LatestExplainersAtomFeed.as_view(), groups=group("feeds")),
-        name="feed_atom",
-    ),
     path(
         "<int:year>/<int:month>/<int:day>/<unicode_slug:slug>/",
         cached_page(views.article_detail, groups=group("article:{slug}")),
         name="article",
     ),
-    path(
-        "<language:language>/<int:year>/<int:month>/<int:day>/<unicode_slug:slug>/",
-        cached_page(views.article_detail, groups=group("article:{slug}")),
-        name="article",
-    ),
-    path("preview/<int:pk>/", views.article_preview, name="preview"),
-    path("shared/<str:token>/", views.shared_article, name="shared"),
     path(
         "authors/<unicode_slug:slug>/",
         cached_page(views.author_detail, groups=group("author:{slug}"), query=PAGED),
@@ -138,6 +103,13 @@ urlpatterns = [
         cached_page(feeds.LatestExplainersAtomFeed.as_view(), groups=group("feeds")),
         name="feed_atom",
     ),
+]
+
+urlpatterns = [
+    URLResolver(LanguagePrefix(), reader_patterns),
+    # Pages that are the same in every language, or follow their article's (previews).
+    path("preview/<int:pk>/", views.article_preview, name="preview"),
+    path("shared/<str:token>/", views.shared_article, name="shared"),
     path(
         "sitemap.xml",
         cached_page(sitemap_views.index, groups=group("sitemaps")),

@@ -7,21 +7,28 @@ from django.core.paginator import InvalidPage, Paginator
 from django.db.models import F, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import get_script_prefix, reverse
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import add_never_cache_headers
 from django.utils.dateformat import format as format_date
-from django.utils.translation import get_language_info
 from django.views.decorators.cache import never_cache
 from django.views.generic.dates import MonthArchiveView
 from taggit.models import Tag
 
 from . import document as page_document
 from . import search as search_engine
-from .context_processors import nav_urls
-from .feeds import language_kwargs
+from .languages import in_language, language_in_itself, reader_language
 from .metadata import article_json_ld, json_ld, publisher
-from .models import Article, Author, QuestionSection, Quote, ShareLink, Source, Speaker
+from .models import (
+    Article,
+    Author,
+    QuestionSection,
+    Quote,
+    ShareLink,
+    Source,
+    Speaker,
+    localize,
+)
 from .pagecache import depends_on
 
 
@@ -40,19 +47,17 @@ def feed_links(rss, atom, label):
     return {"rss": rss, "atom": atom, "label": label}
 
 
-def home(request, language=None):
-    """The latest explainers in one language: the site's own at /, another one's at /<code>/,
-    in that language's words, linked to each other with hreflang."""
-    language = language or settings.NEWSROOM_LANGUAGE
-    page = paginate(request, Article.objects.listed(language).for_listing())
-    here = language_kwargs(language)
+def home(request):
+    """The latest explainers in the address's language (the site's own at /, Russian at
+    /ru/), in that language's words."""
+    page = paginate(request, Article.objects.listed().for_listing())
     website = {
         "@context": "https://schema.org",
         "@type": "WebSite",
         "name": settings.NEWSROOM_SITE_NAME,
-        "url": request.build_absolute_uri(reverse("explainers:home", kwargs=here)),
+        "url": request.build_absolute_uri(reverse("explainers:home")),
         "description": settings.NEWSROOM_SITE_DESCRIPTION,
-        "inLanguage": language,
+        "inLanguage": reader_language(),
         "publisher": publisher(request),
         "potentialAction": {
             "@type": "SearchAction",
@@ -60,34 +65,23 @@ def home(request, language=None):
             "query-input": "required name=query",
         },
     }
-    with translation.override(language):
-        context = {
-            "page_obj": page,
-            "feeds": feed_links(
-                reverse("explainers:feed_rss", kwargs=here),
-                reverse("explainers:feed_atom", kwargs=here),
-                translation.gettext("all explainers"),
-            ),
-            "json_ld": json_ld(website),
-            "page_language": language,
-            "nav": nav_urls(get_script_prefix(), language),
-            "alternates": home_alternates(request) if page.number == 1 else [],
-        }
-        return render(request, "explainers/home.html", context)
+    context = {
+        "page_obj": page,
+        "feeds": site_feeds(),
+        "json_ld": json_ld(website),
+    }
+    return render(request, "explainers/home.html", context)
 
 
-def home_alternates(request):
-    """hreflang links between the languages' home pages, and x-default (the site's own)."""
-    links = [
-        (code, request.build_absolute_uri(reverse("explainers:home", kwargs=language_kwargs(code))))
-        for code, _ in settings.LANGUAGES
-    ]
-    if len(links) < 2:
-        return []
-    return links + [("x-default", request.build_absolute_uri(reverse("explainers:home")))]
+def site_feeds():
+    return feed_links(
+        reverse("explainers:feed_rss"),
+        reverse("explainers:feed_atom"),
+        translation.gettext("all explainers"),
+    )
 
 
-def article_detail(request, year, month, day, slug, language=None):
+def article_detail(request, year, month, day, slug):
     try:
         article = Article.objects.visible_to(request.user).for_reading().get(slug=slug)
     except Article.DoesNotExist:
@@ -154,6 +148,12 @@ def render_article(request, article, banner=None, document=None):
     """The explainer page, from the article's stored page document (one query with the
     article) plus the related explainers. Without a document — a preview of unsaved changes —
     one is built from an article fetched with ArticleQuerySet.for_page()."""
+    # In the article's language: its page's links, words and dates are that language's.
+    with in_language(article.language):
+        return article_response(request, article, banner, document)
+
+
+def article_response(request, article, banner, document):
     if document is None:
         document = page_document.build(article)
     # The related list changes with the articles sharing these tags.
@@ -174,14 +174,10 @@ def render_article(request, article, banner=None, document=None):
         "banner": banner,
         "social_image": social_image(request, article.hero_photo),
         "json_ld": article_json_ld(request, article, document, page_url, last_updated, versions),
-        "page_language": article.language,
-        "nav": nav_urls(get_script_prefix(), article.language),
         "versions": versions,
         "alternates": alternates(request, article, page_url, versions) if not banner else [],
     }
-    # In the article's language: the site's words and dates on its page are that language's.
-    with translation.override(article.language):
-        response = render(request, "explainers/article_detail.html", context)
+    response = render(request, "explainers/article_detail.html", context)
     if banner:
         response["X-Robots-Tag"] = "noindex"
         add_never_cache_headers(response)
@@ -203,17 +199,9 @@ def published_versions(translations):
     ]
 
 
-def language_in_itself(code):
-    """A language's name as its readers write it ("Русский"), or the newsroom's name for it."""
-    try:
-        return get_language_info(code)["name_local"]
-    except KeyError:
-        return dict(settings.LANGUAGES).get(code, code)
-
-
 def alternates(request, article, page_url, versions):
-    """hreflang links: every published version, this one included, and x-default (the version
-    in the site's own language). None when the story has only one language."""
+    """An article's hreflang links: every published version, this one included, and x-default
+    (the version in the site's own language). None when the story has only one language."""
     if not versions:
         return []
     links = [(article.language, page_url)]
@@ -229,7 +217,7 @@ def author_detail(request, slug):
     feeds = feed_links(
         reverse("explainers:author_feed_rss", kwargs={"slug": slug}),
         reverse("explainers:author_feed_atom", kwargs={"slug": slug}),
-        f"explainers by {author.name}",
+        translation.gettext("explainers by %(author)s") % {"author": author.name},
     )
     context = {"author": author, "page_obj": page, "feeds": feeds}
     return render(request, "explainers/author_detail.html", context)
@@ -237,11 +225,12 @@ def author_detail(request, slug):
 
 def tag_detail(request, slug):
     tag = get_object_or_404(Tag, slug=slug)
+    localize([tag], reader_language())
     page = paginate(request, Article.objects.listed().filter(tags=tag).for_listing())
     feeds = feed_links(
         reverse("explainers:tag_feed_rss", kwargs={"slug": slug}),
         reverse("explainers:tag_feed_atom", kwargs={"slug": slug}),
-        f"explainers about {tag.name}",
+        translation.gettext("explainers about %(topic)s") % {"topic": tag.name},
     )
     return render(
         request, "explainers/tag_detail.html", {"tag": tag, "page_obj": page, "feeds": feeds}
@@ -281,16 +270,14 @@ class MonthArchive(MonthArchiveView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["feeds"] = feed_links(
-            reverse("explainers:feed_rss"), reverse("explainers:feed_atom"), "all explainers"
-        )
+        context["feeds"] = site_feeds()
         return context
 
 
 def search(request):
     raw = request.GET.get("q", "")
     query = search_engine.clean_query(raw)
-    hits = search_engine.search(query) if query else []
+    hits = search_engine.search(query, reader_language()) if query else []
     context = {
         "query": query,
         "shortened": len(" ".join(raw.split())) > len(query),
@@ -310,7 +297,9 @@ def speaker_detail(request, slug):
             "-article__published_at", F("section__position").asc(nulls_first=True), "position"
         )
     )
-    context = {"speaker": speaker, "page_obj": paginate(request, quotes, per_page=30)}
+    page = paginate(request, quotes, per_page=30)
+    localize([speaker, *(quote.source for quote in page)], reader_language())
+    context = {"speaker": speaker, "page_obj": page}
     return render(request, "explainers/speaker_detail.html", context)
 
 
@@ -318,6 +307,7 @@ def source_detail(request, pk):
     """The published explainers citing a source, newest first, each with where it cites it: the
     introduction and the answers (by a link or a quote reported by the source)."""
     source = get_object_or_404(Source, pk=pk)
+    localize([source], reader_language())
     published = Article.objects.listed()
     in_lead = Q(lead_sources=source) | Q(quotes__source=source, quotes__section=None)
     citing_sections = QuestionSection.objects.filter(Q(sources=source) | Q(quotes__source=source))
@@ -344,13 +334,19 @@ def source_detail(request, pk):
     return render(request, "explainers/source_detail.html", context)
 
 
+def reverse_in(language, name, **kwargs):
+    with in_language(language):
+        return reverse(name, **kwargs)
+
+
 def robots_txt(request):
     lines = [
         "User-agent: *",
         "Disallow: /admin/",
         "Disallow: /preview/",
         "Disallow: /shared/",
-        "Disallow: /search/",
+        # Search results, in every language.
+        *(f"Disallow: {reverse_in(code, 'explainers:search')}" for code, _ in settings.LANGUAGES),
         "",
         f"Sitemap: {request.build_absolute_uri(reverse('explainers:sitemap'))}",
         f"Sitemap: {request.build_absolute_uri(reverse('explainers:news_sitemap'))}",

@@ -11,6 +11,7 @@ import dj_database_url
 from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 from django.forms import Script
+from django.utils.translation import gettext_noop
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -81,6 +82,9 @@ MIDDLEWARE = [
     "newsroom.middleware.CSPMiddleware",  # django-csp's, its usual policy built once
     # Response headers only; above the early hit so that a cached page carries them too.
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # The address's language (/ru/…) for the URL resolver, views and templates; the early hit
+    # resolves the address too.
+    "explainers.languages.LanguageMiddleware",
     # A reader's cached page is answered here, before sessions, CSRF, auth and messages.
     "explainers.pagecache.EarlyHitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -207,7 +211,6 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
 # The site's own words in the newsroom's other languages: locale/<code>/LC_MESSAGES/django.po,
 # compiled by `make messages` (run by make run and make test).
 LOCALE_PATHS = [BASE_DIR / "locale"]
@@ -243,13 +246,17 @@ TAGGIT_CASE_INSENSITIVE = True
 
 # The site's identity: templates, feeds and structured data read these (never hard-coded).
 NEWSROOM_SITE_NAME = os.environ.get("NEWSROOM_SITE_NAME", "Newsroom")
+# The default tagline and description are in the message catalogues (gettext_noop marks them
+# for makemessages): each language's pages show them in its words.
 NEWSROOM_SITE_TAGLINE = os.environ.get(
-    "NEWSROOM_SITE_TAGLINE", "The questions behind the news, answered."
+    "NEWSROOM_SITE_TAGLINE", gettext_noop("The questions behind the news, answered.")
 )
 NEWSROOM_SITE_DESCRIPTION = os.environ.get(
     "NEWSROOM_SITE_DESCRIPTION",
-    "Explainers on the news: each story told as the questions readers ask, answered with "
-    "named sources.",
+    gettext_noop(
+        "Explainers on the news: each story told as the questions readers ask, answered with "
+        "named sources."
+    ),
 )
 # A static file; search engines want a raster logo for a news publisher.
 NEWSROOM_LOGO = os.environ.get("NEWSROOM_LOGO", "logo.png")
@@ -263,6 +270,9 @@ LANGUAGES = [
     for item in env_list("NEWSROOM_LANGUAGES", ["en:English", "ru:Russian"])
 ]
 NEWSROOM_LANGUAGE = os.environ.get("NEWSROOM_LANGUAGE", "en")
+# Django's own default language is the site's: the admin's words, and what is active outside a
+# request (management commands, tasks).
+LANGUAGE_CODE = NEWSROOM_LANGUAGE
 NEWSROOM_ARTICLES_PER_PAGE = 12
 
 # The content API (explainers.api): read-only JSON, keys made by editors in the admin.

@@ -93,6 +93,14 @@ def make_photo(renditions=True, size=(640, 360), **overrides):
     return photo
 
 
+# The management form of the "Names in other languages" inline on a speaker's, source's or tag's
+# admin page, with no names: what a POST to that page carries besides the record's own fields.
+NO_LOCAL_NAMES = {
+    "explainers-localname-content_type-object_id-TOTAL_FORMS": "0",
+    "explainers-localname-content_type-object_id-INITIAL_FORMS": "0",
+}
+
+
 def make_article(sections=2, quotes_per_section=1, **overrides):
     """A published explainer with `sections` answered questions, each with quotes by a speaker."""
     fields = {

@@ -278,9 +278,12 @@ def sitemap_locs(content):
 def test_sitemap_index_lists_articles_tags_and_authors_with_lastmod(client, demo):
     index = client.get("/sitemap.xml")
     sections = sitemap_locs(index.content)
+    # The tag and author pages of each language have their section.
     assert sorted(sections) == [
         "http://testserver/sitemap-articles.xml",
+        "http://testserver/sitemap-authors-ru.xml",
         "http://testserver/sitemap-authors.xml",
+        "http://testserver/sitemap-tags-ru.xml",
         "http://testserver/sitemap-tags.xml",
     ]
     root = ET.fromstring(client.get("/sitemap-articles.xml").content)

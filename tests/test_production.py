@@ -20,7 +20,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from explainers.models import Article, Source
-from tests.conftest import make_article
+from tests.conftest import NO_LOCAL_NAMES, make_article
 from tests.test_admin import change_url, errors, form_data
 
 pytestmark = pytest.mark.django_db
@@ -414,7 +414,10 @@ def test_renaming_a_speaker_refreshes_every_page(reader, editor_client, story, o
     speaker = Speaker.objects.get()
     url = f"/admin/explainers/speaker/{speaker.pk}/change/"
     with on_commit():
-        editor_client.post(url, {"name": "Viktar Khrenin", "slug": speaker.slug, "usual_role": ""})
+        editor_client.post(
+            url,
+            {"name": "Viktar Khrenin", "slug": speaker.slug, "usual_role": "", **NO_LOCAL_NAMES},
+        )
     assert "Viktar Khrenin" in reader.get(story.get_absolute_url()).content.decode()
 
 

@@ -241,7 +241,7 @@ def test_a_version_in_a_language_no_longer_offered_still_serves(client, settings
 
 
 def test_a_language_django_does_not_know_is_named_as_the_newsroom_names_it(settings):
-    from explainers.views import language_in_itself
+    from explainers.languages import language_in_itself
 
     settings.LANGUAGES = [*settings.LANGUAGES, ("ua", "Ukrainian")]
     assert language_in_itself("ru") == "Русский"

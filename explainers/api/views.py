@@ -16,6 +16,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.urls import Resolver404, resolve, reverse
+from django.utils import translation
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.dateparse import parse_datetime
 from django.utils.http import http_date, quote_etag, urlencode
@@ -29,6 +30,7 @@ from taggit.models import Tag, TaggedItem
 
 from .. import document as page_document
 from .. import search as search_engine
+from ..languages import language_from_path
 from ..models import Article, Author, Byline, QuestionSection, Quote, Source, Speaker
 from ..pagecache import depends_on
 from . import serializers
@@ -203,7 +205,12 @@ ARTICLE_FILTERS = [
         OpenApiTypes.DATETIME,
         description="Only articles saved at or after this time (ISO 8601, with its offset).",
     ),
-    OpenApiParameter("q", str, description="Words to search for (at most 200 characters)."),
+    OpenApiParameter(
+        "q",
+        str,
+        description="Words to search for (at most 200 characters), in the `language` given "
+        "(the site's own by default).",
+    ),
     OpenApiParameter("cursor", str, description="From a `next` link."),
     OpenApiParameter(
         "page_size", int, description=f"1 to {MAX_PAGE_SIZE}; {PAGE_SIZE} by default."
@@ -267,7 +274,9 @@ class ArticleList(Endpoint):
                 raise problem(
                     "q", f"At most {search_engine.MAX_QUERY_LENGTH} printable characters."
                 )
-            hits = search_engine.search(search_engine.clean_query(raw))
+            # In the language asked for, the site's own otherwise: each language has its own
+            # stemming (explainers.search).
+            hits = search_engine.search(search_engine.clean_query(raw), params.get("language"))
             articles = articles.filter(pk__in=[hit.article.pk for hit in hits])
         # Readers' lists order by publication date (indexed); a staff key's drafts have none yet
         # and are placed by when they were created.
@@ -361,7 +370,10 @@ class ArticleByAddress(Endpoint):
         # this API gives them) or decoded. Any date finds the article, as the site sends any
         # date to the article's own address.
         try:
-            match = resolve(unquote(urlsplit(raw).path)) if len(raw) <= 2000 else None
+            path = unquote(urlsplit(raw).path) if len(raw) <= 2000 else None
+            # Resolved as the site resolves it: in the language its address starts with.
+            with translation.override(language_from_path(path or "/")):
+                match = resolve(path) if path else None
         except (Resolver404, ValueError):
             match = None
         if match is None or match.url_name != "article":

@@ -16,15 +16,17 @@ from pathlib import Path
 
 import reversion
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.html import escape
 from PIL import Image, ImageDraw
+from taggit.models import Tag
 
 from explainers import workflow
 from explainers.importer import ImportProblem, import_file
-from explainers.models import Article, anchor_for
+from explainers.models import Article, LocalName, Source, Speaker, anchor_for
 from photos import processing
 from photos.models import Photo
 
@@ -60,11 +62,12 @@ class Command(BaseCommand):
         language = "ru"
         if language not in dict(settings.LANGUAGES) or article.language == language:
             return
+        text = json.loads(TRANSLATION_FILE.read_text(encoding="utf-8"))
+        self.load_names(text["names"], language)
         if article.versions().filter(language=language).exists():
             if verbosity >= 1:
                 self.stdout.write("Its Russian version is already loaded; nothing to do.")
             return
-        text = json.loads(TRANSLATION_FILE.read_text(encoding="utf-8"))
         counts = (article.sections.count(), article.quotes.count())
         if counts != (len(text["questions"]), len(text["quotes"])):
             # The demo was edited since it was loaded: the translation no longer fits it.
@@ -104,6 +107,24 @@ class Command(BaseCommand):
             self.stdout.write(
                 self.style.SUCCESS(f"Published its Russian version at {version.get_absolute_url()}")
             )
+
+    def load_names(self, names, language):
+        """The demo's speakers, sources and tags named in `language`: each name that is missing
+        (one an editor changed is kept)."""
+        records = [
+            *((Speaker.objects.filter(slug=key), name) for key, name in names["speakers"].items()),
+            *((Source.objects.filter(name=key), name) for key, name in names["sources"].items()),
+            *((Tag.objects.filter(slug=key), name) for key, name in names["tags"].items()),
+        ]
+        with transaction.atomic():
+            for found, name in records:
+                for record in found:
+                    LocalName.objects.get_or_create(
+                        content_type=ContentType.objects.get_for_model(record),
+                        object_id=record.pk,
+                        language=language,
+                        defaults={"name": name},
+                    )
 
     def load_original(self, verbosity):
         with transaction.atomic(), reversion.create_revision():
