@@ -6,9 +6,11 @@ Who said a quote, in what role, and on whose report: the heuristics the importer
 into a speaker ("Alexander Lukashenko", looked up where the story introduces him), a role
 ("Belarusian President"), a context ("on Monday") and a source (Belta, an agency).
 
-They read English news prose: "X said", "said X", "according to …". Anything else — a name in
-Cyrillic, a quote with no speech verb — gives no speaker, and the importer keeps the paragraph as
-written. Hostile text must not make them slow: every pattern runs in time linear in its input
+They read English news prose: "X said", "said X", "according to …", and Russian: a quote in
+«ёлочки» or „лапки“ followed by a dash, a speech verb and the speaker, with their role before the
+name ("— заявил министр обороны Беларуси Виктор Хренин"), and sources "по данным агентства
+БелТА", "как сообщает ТАСС". Anything else — a quote with no speech verb — gives no speaker, and
+the importer keeps the paragraph as written. Hostile text must not make them slow: every pattern runs in time linear in its input
 (repetition is possessive, so nothing is tried twice), and a speaker's role comes from an index of
 the article's introductions, its words read once, not from searching the whole text per quote.
 """
@@ -98,7 +100,7 @@ NAME_SAID = re.compile(
 ORG_RE = re.compile(ORG)
 CITATION = re.compile(r"according to ([^,;.]++)")
 BASED = re.compile(r"(?<=[\w’'-])-based\s+")
-CAPITALISED = re.compile(r"[A-Z][\w’'-]*")
+CAPITALISED = re.compile(r"(?=[^\W\d_])[\w’'-]*")
 # Longer than this, a "word" is not part of anyone's name or title: it is not looked at.
 LONGEST_NAME_WORD = 60
 
@@ -143,7 +145,7 @@ def split_quote(text):
     return words, " ".join(around).strip(" ,")
 
 
-QUOTE_MARKS = {"“": "”", '"': '"'}
+QUOTE_MARKS = {"“": "”", '"': '"', "«": "»", "„": "“"}
 
 
 def quoted_passages(text):
@@ -169,12 +171,14 @@ def quoted_passages(text):
                 next_at[other] = text.find(other, closing + 1)
 
 
-def attribute(around, introductions):
+def attribute(around, introductions, language="en"):
     """Who said it, from the words around a quote, or None when no speaker is named there.
 
     `introductions` (an Introductions of the whole article) gives the speaker's full name and
     role, which a quote rarely repeats.
     """
+    if language == "ru":
+        return russian_attribution(around, introductions)
     found = speaker_and_context(around)
     if not found:
         return None
@@ -241,8 +245,11 @@ def source_from(phrase):
     return ParsedSource(name=name, kind=kind)
 
 
-def cited_sources(text):
+def cited_sources(text, language="en"):
     """The sources a paragraph cites in passing: "…, according to a 2021 report by …"."""
+    if language == "ru":
+        yield from russian_sources(text)
+        return
     for match in CITATION.finditer(text):
         source = source_from(match[1])
         if source:
@@ -262,9 +269,9 @@ class Introductions:
     one never introduced costs a single reading of the rest.
     """
 
-    def __init__(self, texts):
+    def __init__(self, texts, require_role=True):
         self.index = {}
-        self.unread = introductions_in(texts)
+        self.unread = introductions_in(texts, require_role)
 
     def identify(self, name):
         """(full name, role) for a speaker as a quote names them: "Khrenin" may be "Victor
@@ -282,18 +289,24 @@ class Introductions:
         return full, role
 
 
-def introductions_in(texts):
-    """(the forms of a surname, (first name, role)) for each introduction, in reading order."""
+def introductions_in(texts, require_role=True):
+    """(the forms of a surname, (first name, role)) for each introduction, in reading order.
+    Without `require_role` a first name alone introduces (Russian writes roles in lower case,
+    which the capitalised words read here miss)."""
     for text in texts:
         words = text.split()
         for position in range(1, len(words)):
             surnames = surname_forms(words[position])
-            if surnames and (introduction := introduced(words, position)):
+            if surnames and (introduction := introduced(words, position, require_role)):
                 yield surnames, introduction
 
 
 def capitalised(word):
-    return len(word) <= LONGEST_NAME_WORD and CAPITALISED.fullmatch(word) is not None
+    return (
+        len(word) <= LONGEST_NAME_WORD
+        and word[:1].isupper()
+        and CAPITALISED.fullmatch(word) is not None
+    )
 
 
 def capitalised_end(word):
@@ -303,7 +316,7 @@ def capitalised_end(word):
     start = len(word)
     while start > 0 and (is_word_char(word[start - 1]) or word[start - 1] in "’'-"):
         start -= 1
-    while start < len(word) and not ("A" <= word[start] <= "Z"):
+    while start < len(word) and not word[start].isupper():
         start += 1
     return word[start:]
 
@@ -311,7 +324,7 @@ def capitalised_end(word):
 def surname_forms(word):
     """The ways a quote may name the surname `word` starts: "Lukashenko’s" gives "Lukashenko",
     "Lukashenko’" and "Lukashenko’s" (each a prefix ending at a word boundary)."""
-    if not ("A" <= word[:1] <= "Z"):
+    if not word[:1].isupper():
         return []
     end = min(len(word), LONGEST_NAME_WORD)
     forms = []
@@ -323,9 +336,9 @@ def surname_forms(word):
     return forms
 
 
-def introduced(words, position):
+def introduced(words, position, require_role=True):
     """(first name, role) if the words before `position` introduce the person named there with a
-    first name and a role, else None."""
+    first name and a role (or, without `require_role`, a first name), else None."""
     given = words[position - 1]
     role = []
     if capitalised(given) and len(given) > 1:
@@ -344,4 +357,97 @@ def introduced(words, position):
         given = ""
     while role and role[0].lower() in LEADING_WORDS:
         role.pop(0)
-    return (given, " ".join(role)) if role else None
+    if require_role:
+        return (given, " ".join(role)) if role else None
+    return (given, " ".join(role)) if given else None
+
+
+# Russian. The quote is followed by a dash, a speech verb, the speaker's role in lower case and
+# their name: "— заявил министр обороны Беларуси Виктор Хренин на брифинге".
+
+RUSSIAN_SPEECH_VERBS = {
+    f"{stem}{ending}"
+    for stem in (
+        "сказал", "заявил", "отметил", "подчеркнул", "добавил", "сообщил", "написал",
+        "предупредил", "пояснил", "уточнил", "признал", "заверил", "говорил", "рассказал",
+    )
+    for ending in ("", "а", "и")
+} | {"говорит", "считает", "пишет", "уверен", "уверена"}  # fmt: skip
+RUSSIAN_WORD = re.compile(r"[^\s,;:.!?()]++")
+# A source's kind from a word of the phrase naming it.
+RUSSIAN_SOURCE_KINDS = [
+    ("агентств", Source.Kind.AGENCY),
+    ("доклад", Source.Kind.REPORT),
+    ("отчет", Source.Kind.REPORT),
+    ("отчёт", Source.Kind.REPORT),
+    ("исследовани", Source.Kind.REPORT),
+    ("заявлени", Source.Kind.STATEMENT),
+    ("газет", Source.Kind.PUBLICATION),
+    ("издани", Source.Kind.PUBLICATION),
+    ("журнал", Source.Kind.PUBLICATION),
+    ("сайт", Source.Kind.PUBLICATION),
+    ("телеканал", Source.Kind.PUBLICATION),
+]
+# "по данным агентства БелТА", "как сообщает ТАСС", "передает РИА Новости": the phrase, then
+# the source's name. Agencies are what "сообщает" and "передает" usually report.
+RUSSIAN_CITATION = re.compile(
+    r"(?:(?P<data>по данным|по информации|согласно)|(?P<report>(?:как )?(?:сообщает|сообщило|"
+    r"сообщил|передает|передаёт|пишет)))\s++(?P<phrase>[^,;.!?]++)",
+    re.I,
+)
+
+
+def russian_attribution(around, introductions):
+    """The speaker of a Russian quote from the words after it, or None."""
+    text = around.lstrip(" ,—–-")
+    words = RUSSIAN_WORD.findall(text[:400])
+    if not words or words[0].lower() not in RUSSIAN_SPEECH_VERBS:
+        return None
+    clause = words[1:]
+    # The first run of capitalised words after the verb: its last one or two are the name,
+    # what comes before them the role.
+    start = next((i for i, word in enumerate(clause) if word[:1].isupper()), None)
+    if start is None:
+        return None
+    end = start
+    while end < len(clause) and clause[end][:1].isupper():
+        end += 1
+    run = clause[start:end]
+    name_words = run[-2:] if len(run) >= 2 else run
+    if len(name_words) == 2:
+        given, _ = introductions.identify(name_words[1])
+        if given != name_words[1] and given.split()[0] != name_words[0]:
+            name_words = name_words[1:]  # "Беларуси Хренин": a role word, then the surname
+    role_words = clause[: end - len(name_words)]
+    name = " ".join(name_words)
+    full_name, _ = introductions.identify(name)
+    rest = text[text.find(name) + len(name) :] if name in text else ""
+    source = None
+    context = rest
+    if match := RUSSIAN_CITATION.search(rest):
+        source = russian_source(match)
+        if source:
+            context = rest[: match.start()]
+    return Attribution(full_name, " ".join(role_words), context.strip(" ,.—"), source)
+
+
+def russian_source(match):
+    """The source a Russian citation names, or None when its phrase names no organisation."""
+    phrase = match["phrase"].strip()
+    lowered = phrase.lower()
+    kind = next((k for word, k in RUSSIAN_SOURCE_KINDS if word in lowered), None)
+    if kind is None:
+        kind = Source.Kind.AGENCY if match["report"] else Source.Kind.OTHER
+    names = [word for word in phrase.split() if word[:1].isupper()]
+    if not names:
+        return None
+    # The name is the capitalised words from the first one on ("РИА Новости", "БелТА").
+    first = phrase.split().index(names[0])
+    return ParsedSource(name=" ".join(phrase.split()[first:]), kind=kind)
+
+
+def russian_sources(text):
+    for match in RUSSIAN_CITATION.finditer(text):
+        source = russian_source(match)
+        if source:
+            yield source

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 from adminsortable2.admin import CustomInlineFormSetMixin
 from django import forms
+from django.conf import settings
 from django.contrib.admin.widgets import (
     AdminSplitDateTime,
     AutocompleteSelect,
@@ -330,6 +331,12 @@ class ImportExplainerForm(forms.Form):
         help_text="The format import_explainer reads: headline, By line, date, lead, questions.",
     )
     upload = forms.FileField(label="…or upload a .txt file", required=False)
+    language = forms.ChoiceField(
+        label="Language",
+        required=False,
+        choices=lambda: [("", "Detect from the text"), *settings.LANGUAGES],
+        help_text="The language the explainer is written in.",
+    )
 
     def clean(self):
         data = super().clean()

@@ -6,6 +6,12 @@ The format, as newsrooms paste it: a headline (a leading "Explainer:" becomes th
 question headings on their own lines each followed by answer paragraphs, [text](url) links,
 "X contributed reporting." and an "Original url:" footer.
 
+Russian explainers are read into the same structure: "Объясняем:" kickers, "Автор:" bylines,
+dates as "11 октября 2022 г.", «ёлочки» and „лапки“ quotes attributed with a dash ("— сказал
+Лукашенко", "— заявил министр обороны Виктор Хренин"), sources "по данным агентства БелТА" and
+"как сообщает ТАСС", and "При участии …" / "Оригинал:" footers. The language is the one most of
+the text's letters are written in (Cyrillic: Russian), unless the caller names it.
+
 `parse_explainer()` only reads: it returns a ParsedExplainer, with a report of every decision it
 made (Notes, each with its line and kind), or raises ImportProblem naming the line and the
 problem. `save_explainer()` writes the result in one transaction, updating the article if it was
@@ -74,8 +80,8 @@ class Note:
     "heading" (a heading in capitals, or a sub-heading kept in an answer), "lead" (a "?" paragraph
     kept in the lead), "quote", "unattributed" (a quotation kept as a paragraph), "source",
     "placeholder" (a link with no address yet), "removed" (a link not kept), "skipped" (text after
-    the footer), "missing" (no byline, no date) and "role" (what the importing user's role left
-    out when saving).
+    the footer), "missing" (no byline, no date), "language" (the one the text is read in) and
+    "role" (what the importing user's role left out when saving).
     """
 
     line: int | None
@@ -117,6 +123,7 @@ class ParsedSection:
 class ParsedExplainer:
     headline: str
     kicker: str = "Explainer"
+    language: str = ""
     authors: list = field(default_factory=list)
     published_on: datetime.date | None = None
     caption: str = ""
@@ -153,16 +160,30 @@ class Paragraph:
 
 
 KICKERS = {"explainer", "analysis", "q&a", "fact check", "factbox", "explained"}
+KICKERS |= {"объясняем", "объяснение", "разбор", "анализ", "вопросы и ответы", "что известно"}
 MONTHS = (
     "january february march april may june july august september october november december".split()
 )
 MONTH_RE = (
     "|".join(m.capitalize() for m in MONTHS) + "|" + "|".join(m[:3].capitalize() for m in MONTHS)
 )
+# Russian dates name the month in the genitive: "11 октября 2022 г." ("года" written out).
+RUSSIAN_MONTHS = (
+    "января февраля марта апреля мая июня июля августа сентября октября ноября декабря".split()
+)
 DATE_PATTERNS = [
     (re.compile(rf"(?P<month>{MONTH_RE})\.? (?P<day>\d{{1,2}}),? (?P<year>\d{{4}})"), None),
     (re.compile(rf"(?P<day>\d{{1,2}}) (?P<month>{MONTH_RE})\.? (?P<year>\d{{4}})"), None),
     (re.compile(r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})"), "numeric"),
+    (
+        re.compile(
+            rf"(?P<day>\d{{1,2}}) (?P<month>{'|'.join(RUSSIAN_MONTHS)}) (?P<year>\d{{4}})"
+            r"(?: ?г\.?| года)?",
+            re.I,
+        ),
+        "russian",
+    ),
+    (re.compile(r"(?P<day>\d{1,2})\.(?P<month>\d{1,2})\.(?P<year>\d{4})(?: ?г\.?)?"), "numeric"),
 ]
 # The words of a date line that no pattern reads: a month in any language that starts it as
 # English does ("Octobre", "Sept."), weekdays, ordinals ("11th") and the few words around them.
@@ -170,6 +191,8 @@ MONTH_PREFIXES = {m[:3] for m in MONTHS}
 DATE_WORDS = {"st", "nd", "rd", "th", "of", "de", "the", "on", "published", "updated"}
 DATE_WORDS |= {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
 DATE_WORDS |= {"mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun"}
+MONTH_PREFIXES |= {m[:3] for m in RUSSIAN_MONTHS} | {"май"}
+DATE_WORDS |= {"г", "года", "год", "опубликовано", "обновлено"}
 YEAR = re.compile(r"(?<!\d)(?:1[89]|2[01])\d\d(?!\d)")
 LONGEST_DATE_LINE = 40
 TERMINAL = tuple(".!?:;”\"’')»…>]")
@@ -183,11 +206,24 @@ CAPTION = re.compile(r"(?P<caption>.*?)\s*+\*\*(?P<credit>[^*]++)\*\*\s*+", re.S
 # Unicode's control characters (category Cc) but the tab; line breaks are split off before.
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 TAG = re.compile(r"<[^<>]++>")
-PROPER_WORD = re.compile(r"(?<=[a-z,;] )([A-Z][\w’'-]++)")
-CONTRIBUTED = re.compile(r"(?P<who>.{1,100}?) contributed (?:reporting|to this report)\.?")
-ORIGINAL_URL = re.compile(r"Original (?:url|URL|link):?\s*+(?P<url>\S*+)", re.I)
-NUMBERED = re.compile(r"(?:Q(?:uestion)?\s*+)?\d{1,2}\s*+[.):]\s++(?P<q>.+)")
-SENTENCE_BREAK = re.compile(r"[.!?]\s+[A-Z“\"]")
+PROPER_WORD = re.compile(r"(?<=[a-zа-яё,;] )([A-ZА-ЯЁ][\w’'-]++)")
+# The byline: "By Name and Name", "Автор: Имя Фамилия", "Авторы: … и …".
+BYLINE = re.compile(r"(?:By\s++|(?:Автор|Авторы|Текст)\s*+:\s*+)(?=\S)")
+AUTHOR_SEPARATOR = re.compile(r",\s*|\s+(?:and|и)\s+")
+CONTRIBUTED = re.compile(
+    r"(?P<who>.{1,100}?) contributed (?:reporting|to this report)\.?"
+    r"|(?:При участии|В подготовке материала (?:участвовали|участвовала|участвовал))\s++"
+    r"(?P<who_ru>.{1,100}?)\.?"
+)
+ORIGINAL_URL = re.compile(
+    r"(?:Original (?:url|link)|Оригинал|Ссылка на оригинал):?\s*+(?P<url>\S*+)", re.I
+)
+NUMBERED = re.compile(r"(?:Q(?:uestion)?\s*+|Вопрос\s*+)?\d{1,2}\s*+[.):]\s++(?P<q>.+)")
+SENTENCE_BREAK = re.compile(r"[.!?]\s+[A-ZА-ЯЁ“\"«„]")
+# The marks a paragraph opening with a direct quote starts with.
+QUOTE_OPENERS = '“"«„'
+# The kicker a Russian explainer gets when its text names none.
+DEFAULT_KICKERS = {"ru": "Объясняем"}
 
 
 def decode(data):
@@ -224,8 +260,33 @@ def check_size(text):
         raise too_large(size)
 
 
-def parse_explainer(text):
-    """Read explainer text (str, or bytes as read from a file) into a ParsedExplainer."""
+def detect_language(text):
+    """The newsroom's language the text is written in: Russian when most of its first letters
+    are Cyrillic (and Russian is one of LANGUAGES), otherwise the site's own."""
+    from django.conf import settings
+
+    sample = text[:20_000]
+    cyrillic = sum(1 for c in sample if "\u0400" <= c <= "\u04ff")
+    latin = sum(1 for c in sample if c.isascii() and c.isalpha())
+    if cyrillic > latin and "ru" in dict(settings.LANGUAGES):
+        return "ru"
+    return settings.NEWSROOM_LANGUAGE
+
+
+def check_language(language):
+    from django.conf import settings
+
+    if language not in dict(settings.LANGUAGES):
+        known = ", ".join(code for code, _ in settings.LANGUAGES)
+        raise ImportProblem(f"“{language}” is not one of the newsroom's languages ({known})")
+    return language
+
+
+def parse_explainer(text, language=None):
+    """Read explainer text (str, or bytes as read from a file) into a ParsedExplainer, in
+    `language` (a code of settings.LANGUAGES), or the one detect_language() finds."""
+    if language:
+        check_language(language)
     check_size(text)
     if isinstance(text, bytes):
         text = decode(text)
@@ -237,11 +298,17 @@ def parse_explainer(text):
         )
     if not text.strip():
         raise ImportProblem("The file is empty: there is no explainer to import.")
-    return Reader(text.split("\n")).read()
+    detected = not language
+    language = language or detect_language(text)
+    parsed = Reader(text.split("\n"), language).read()
+    how = "detected from the text" if detected else "as asked"
+    parsed.report.insert(0, Note(None, f"language: {language} ({how})", "language"))
+    return parsed
 
 
 class Reader:
-    def __init__(self, lines):
+    def __init__(self, lines, language="en"):
+        self.language = language
         self.report = []
         self.paragraphs = self.join_broken(self.split_paragraphs(lines))
         # Every paragraph's plain text, for looking up a speaker's full name and role; a photo
@@ -250,7 +317,7 @@ class Reader:
             strip_markup(p.text)
             for p in sorted(self.paragraphs, key=lambda paragraph: "**" in paragraph.text)
         ]
-        self.introductions = Introductions(self.all_text)
+        self.introductions = Introductions(self.all_text, require_role=language != "ru")
 
     def note(self, line, message, kind):
         self.report.append(Note(line, message, kind))
@@ -306,7 +373,8 @@ class Reader:
     def read(self):
         paragraphs = list(self.paragraphs)
         first = paragraphs.pop(0)
-        parsed = ParsedExplainer(headline="", report=self.report)
+        parsed = ParsedExplainer(headline="", report=self.report, language=self.language)
+        parsed.kicker = DEFAULT_KICKERS.get(self.language, parsed.kicker)
         self.read_headline(first, parsed)
         self.read_front_matter(paragraphs, parsed)
         self.read_body(paragraphs, parsed)
@@ -335,11 +403,9 @@ class Reader:
         while paragraphs:
             paragraph = paragraphs[0]
             text = paragraph.text
-            if re.match(r"By\s+\S", text) and not parsed.authors:
-                names = self.plain(text[2:].strip(), paragraph.line)
-                parsed.authors = [
-                    n.strip() for n in re.split(r",\s*|\s+and\s+", names) if n.strip()
-                ]
+            if (byline := BYLINE.match(text)) and not parsed.authors:
+                names = self.plain(text[byline.end() :].strip(), paragraph.line)
+                parsed.authors = [n.strip() for n in AUTHOR_SEPARATOR.split(names) if n.strip()]
                 parsed.byline_line = paragraph.line
                 self.note(paragraph.line, "byline: " + ", ".join(parsed.authors), "byline")
             elif parsed.published_on is None and (day := self.read_date(paragraph)):
@@ -353,7 +419,8 @@ class Reader:
             elif parsed.published_on is None and looks_like_a_date(text):
                 raise ImportProblem(
                     f"“{text}” looks like the date line, but is not a date the importer reads: "
-                    "write it like “October 11, 2022”, “11 October 2022” or “2022-10-11”",
+                    "write it like “October 11, 2022”, “11 October 2022”, “2022-10-11” or "
+                    "“11 октября 2022 г.”",
                     paragraph.line,
                 )
             else:
@@ -371,11 +438,12 @@ class Reader:
             if not match:
                 continue
             month = match["month"]
-            month = (
-                int(month)
-                if numeric
-                else MONTHS.index(next(m for m in MONTHS if m.startswith(month[:3].lower()))) + 1
-            )
+            if numeric == "russian":
+                month = RUSSIAN_MONTHS.index(month.lower()) + 1
+            elif numeric:
+                month = int(month)
+            else:
+                month = MONTHS.index(next(m for m in MONTHS if m.startswith(month[:3].lower()))) + 1
             try:
                 return datetime.date(int(match["year"]), month, int(match["day"]))
             except ValueError:
@@ -388,7 +456,7 @@ class Reader:
         for index, paragraph in enumerate(paragraphs):
             text = paragraph.text
             if match := CONTRIBUTED.fullmatch(text):
-                parsed.contributed_by = match["who"].strip()
+                parsed.contributed_by = (match["who"] or match["who_ru"]).strip()
                 footer = True
                 continue
             if match := ORIGINAL_URL.fullmatch(text):
@@ -456,7 +524,7 @@ class Reader:
         if numbered:
             text = numbered["q"].strip()
         text = text.strip("*# ").strip()
-        if not text.endswith("?") or text[:1] in "“\"'‘":
+        if not text.endswith("?") or text[:1] in QUOTE_OPENERS + "'‘":
             return None
         words = text.split()
         if len(words) > 25 or SENTENCE_BREAK.search(text[:-1]):
@@ -492,10 +560,10 @@ class Reader:
 
     def read_quote(self, paragraph):
         """A paragraph that opens with a direct quote and names its speaker becomes a Quote."""
-        if paragraph.text[:1] not in '“"':
+        if paragraph.text[:1] not in QUOTE_OPENERS:
             return None
         words, around = attribution.split_quote(self.plain(paragraph.text, paragraph.line))
-        found = attribution.attribute(around, self.introductions)
+        found = attribution.attribute(around, self.introductions, self.language)
         if not found:
             self.note(
                 paragraph.line,
@@ -521,7 +589,7 @@ class Reader:
         return quote
 
     def read_citations(self, text, body, line):
-        for source in attribution.cited_sources(strip_markup(text)):
+        for source in attribution.cited_sources(strip_markup(text), self.language):
             if self.cite(body, source):
                 kind = Source.Kind(source.kind).label.lower()
                 self.note(line, f"cites {source.name} ({kind})", "source")
@@ -734,6 +802,7 @@ def write_explainer(parsed, publish, user, article):
     else:
         finish = str
     article.kicker = parsed.kicker
+    article.language = parsed.language or article.language
     article.headline = parsed.headline
     article.lead = finish("".join(parsed.lead.paragraphs))
     article.hero_caption = parsed.caption
@@ -834,7 +903,7 @@ def read_file(path):
     return data
 
 
-def import_file(path, *, publish=False, dry_run=False, user=None):
+def import_file(path, *, publish=False, dry_run=False, user=None, language=None):
     """Read, parse and (unless `dry_run`) save one file: (ParsedExplainer, ImportResult or None).
 
     Every problem, a file that cannot be read included, is an ImportProblem naming the file; the
@@ -842,7 +911,7 @@ def import_file(path, *, publish=False, dry_run=False, user=None):
     """
     path = Path(path)
     try:
-        parsed = parse_explainer(read_file(path))
+        parsed = parse_explainer(read_file(path), language)
         result = None if dry_run else save_explainer(parsed, publish=publish, user=user)
     except ImportProblem as problem:
         problem.path = problem.path or path

@@ -200,9 +200,9 @@ def test_quoted_passages_are_those_the_original_pattern_found(text):
 # Text these heuristics do not read.
 
 
-def test_cyrillic_names_give_no_speaker_and_no_crash():
+def test_cyrillic_names_are_introduced_but_english_phrasing_around_them_gives_no_speaker():
     people = Introductions(["Президент Александр Лукашенко заявил в понедельник."])
-    assert people.identify("Лукашенко") == ("Лукашенко", "")
+    assert people.identify("Лукашенко") == ("Александр Лукашенко", "Президент")
     words, around = split_quote("“Мы готовы,” сказал Лукашенко.")
     assert words == ["Мы готовы,"]
     assert attribute(around, people) is None

@@ -565,6 +565,7 @@ def test_a_second_date_like_line_after_the_date_is_the_lead():
 def test_the_report_is_notes_with_a_line_a_kind_and_a_message():
     parsed = parse_explainer(SMALL)
     assert [(n.line, n.kind) for n in parsed.report] == [
+        (None, "language"),
         (1, "kicker"),
         (3, "placeholder"),
         (3, "byline"),
@@ -573,7 +574,8 @@ def test_the_report_is_notes_with_a_line_a_kind_and_a_message():
         (13, "question"),
     ]
     assert all(
-        isinstance(n, Note) and str(n) == f"line {n.line}: {n.message}" for n in parsed.report
+        isinstance(n, Note) and str(n) == (f"line {n.line}: {n.message}" if n.line else n.message)
+        for n in parsed.report
     )
     assert str(Note(None, "no line", "missing")) == "no line"
 

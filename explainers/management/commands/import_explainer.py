@@ -1,10 +1,11 @@
 """
 Import an explainer from a plain-text file (the format of explainers/demo/*.txt).
 
-    python manage.py import_explainer story.txt [--publish] [--dry-run]
+    python manage.py import_explainer story.txt [--publish] [--dry-run] [--language ru]
 
 Prints every decision the importer made (kicker, byline, questions, quotes, placeholders), then a
-summary; --verbosity 0 prints nothing but problems. Importing the same file again updates the
+summary; --verbosity 0 prints nothing but problems. The article's language is the one the text is
+written in (Cyrillic: Russian) unless --language names one of the newsroom's languages. Importing the same file again updates the
 article rather than adding a second one. Bad input stops the import with the line and the
 problem, and nothing is written. The command acts as an admin would: the role rules of the
 admin's import page (explainers.workflow) apply to the people signed in there.
@@ -33,11 +34,16 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run", action="store_true", help="Read and report, but write nothing."
         )
+        parser.add_argument(
+            "--language",
+            help="The language it is written in (a code of LANGUAGES: en, ru); detected from "
+            "the text by default.",
+        )
 
-    def handle(self, path, publish=False, dry_run=False, **options):
+    def handle(self, path, publish=False, dry_run=False, language=None, **options):
         verbosity = options["verbosity"]
         try:
-            parsed, result = import_file(path, publish=publish, dry_run=dry_run)
+            parsed, result = import_file(path, publish=publish, dry_run=dry_run, language=language)
         except ImportProblem as problem:
             raise CommandError(str(problem)) from None
         if verbosity >= 1:
