@@ -19,7 +19,8 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.utils import unquote
 from django.contrib.contenttypes.admin import GenericTabularInline
-from django.core.exceptions import PermissionDenied
+from django.contrib.contenttypes.forms import BaseGenericInlineFormSet
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.forms.formsets import all_valid
@@ -144,12 +145,33 @@ class SharedRecordAdmin(CheckedAutocomplete, admin.ModelAdmin):
         super().delete_queryset(request, queryset)
 
 
+class LocalNameFormSet(BaseGenericInlineFormSet):
+    """One name per language: two rows for one language are a form error naming it, not a
+    database error (the formset leaves out the record, so the model's unique constraint is
+    never checked by the forms)."""
+
+    def clean(self):
+        super().clean()
+        seen = set()
+        for form in self.forms:
+            if not form.cleaned_data or form.cleaned_data.get("DELETE"):
+                continue
+            language = form.cleaned_data.get("language")
+            if language in seen:
+                raise ValidationError(
+                    f"Give the name in {workflow.language_name(language)} once: "
+                    "two rows have that language."
+                )
+            seen.add(language)
+
+
 class LocalNameInline(GenericTabularInline):
     """A speaker's, source's or tag's name in the newsroom's other languages. Part of the
     record: whoever may change the record may change its names (workflow.can_change_shared),
     and on the add page whoever may add one."""
 
     model = LocalName
+    formset = LocalNameFormSet
     extra = 0
     fields = ("language", "name")
     verbose_name = "name in another language"
@@ -981,9 +1003,10 @@ class ArticleAdmin(CheckedAutocomplete, SortableAdminBase, VersionAdmin):
                 source = form.cleaned_data["source"]
                 try:
                     parsed = parse_explainer(source, form.cleaned_data["language"] or None)
+                    existing = existing_article(parsed)
                 except ImportProblem as error:
-                    problem = error
-                if parsed and (existing := existing_article(parsed)):
+                    problem, parsed = error, None
+                if parsed and existing:
                     # Names the article only if this user may open it.
                     problem = duplicate_message(parsed, existing, request.user)
                     parsed = None
@@ -1001,7 +1024,9 @@ class ArticleAdmin(CheckedAutocomplete, SortableAdminBase, VersionAdmin):
             if parsed:
                 # The text goes back as a field so the confirmation parses exactly this.
                 text = source if isinstance(source, str) else source.decode("utf-8-sig")
-                form = ImportExplainerForm(initial={"text": text})
+                form = ImportExplainerForm(
+                    initial={"text": text, "language": form.cleaned_data["language"]}
+                )
         else:
             form = ImportExplainerForm()
         context.update(

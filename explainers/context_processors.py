@@ -5,6 +5,7 @@ from django.urls import get_script_prefix, reverse
 from django.utils.translation import gettext
 
 from .languages import in_language, reader_language
+from .pagecache import page_number
 
 
 @lru_cache(maxsize=32)
@@ -17,27 +18,34 @@ def nav_urls(script_prefix, language):
         return {name: reverse(f"explainers:{name}") for name in names}
 
 
-def page_alternates(request):
-    """hreflang links from a reader page to the same page in every language, and x-default
+def page_alternates(request, languages=None):
+    """hreflang links from a reader page to the same page in each language where it exists
+    (every one, unless the view gives `languages`, the published articles of every language
+    the page would list: then those that have some there), and x-default
     (the site's own): /tags/беларусь/ and /ru/tags/беларусь/. None for a page that is the same
-    in every language (sitemaps, previews), or one with a query (a search, a later page of a
-    list): only first pages are worth pointing search engines at. An article's own view gives
-    its translations instead (explainers.views.alternates)."""
+    in every language (sitemaps, previews), a later page of a list or a search: only first pages
+    are worth pointing search engines at. An article's own view gives its translations instead
+    (explainers.views.alternates)."""
     match = request.resolver_match
-    if (
-        match is None
-        or match.namespace != "explainers"
-        or request.GET
-        or len(settings.LANGUAGES) < 2
-    ):
+    if match is None or match.namespace != "explainers" or len(settings.LANGUAGES) < 2:
         return []
+    # As the page cache reads the address: ?page=1 and unrelated parameters are the first page.
+    if page_number(request.GET.get("page", "1")) is not None or "q" in request.GET:
+        return []
+    if languages is not None:
+        # The languages of the explainers the page lists, whatever their language (read only
+        # here, where it is needed: a later page never asks).
+        languages = set(languages.order_by().values_list("language", flat=True).distinct())
     links = {}
     for code, _ in settings.LANGUAGES:
+        if languages is not None and code not in languages and code != reader_language():
+            continue
         with in_language(code):
             links[code] = request.build_absolute_uri(reverse(match.view_name, kwargs=match.kwargs))
     if len(set(links.values())) < 2:
         return []
-    return [*sorted(links.items()), ("x-default", links[settings.NEWSROOM_LANGUAGE])]
+    default = links.get(settings.NEWSROOM_LANGUAGE)
+    return [*sorted(links.items()), *([("x-default", default)] if default else [])]
 
 
 def site(request):

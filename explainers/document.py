@@ -16,16 +16,23 @@ from collections import defaultdict
 
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import translation
 
 from .api import data as api_data
+from .languages import in_language
 from .metadata import content_json_ld
 from .models import Article, ArticleDocument, localize
 from .richtext import interleave
 
 
 def build(article):
-    """An unsaved ArticleDocument for an article fetched with for_page()."""
+    """An unsaved ArticleDocument for an article fetched with for_page(): all of it — body,
+    JSON-LD, the API's form — in the article's language (its words, dates and the addresses
+    it links to), whoever builds it, wherever."""
+    with in_language(article.language):
+        return build_in_language(article)
+
+
+def build_in_language(article):
     quotes_by_section = defaultdict(list)
     for quote in article.quotes.all():
         quotes_by_section[quote.section_id].append(quote)
@@ -45,26 +52,25 @@ def build(article):
         article.language,
     )
     last_updated = article.last_updated()
-    with translation.override(article.language):
-        body = render_to_string(
-            "explainers/_article_body.html",
-            {
-                "article": article,
-                "lead_blocks": interleave(article.lead, quotes_by_section[None]),
-                "sections": [
-                    (
-                        section,
-                        interleave(section.answer, quotes_by_section[section.pk]),
-                        notes_by_section[section.pk],
-                    )
-                    for section in sections
-                ],
-                "notes": [(note, by_pk.get(note.section_id)) for note in notes],
-                "sources": sources,
-                "tags": tags,
-                "last_updated": last_updated,
-            },
-        )
+    body = render_to_string(
+        "explainers/_article_body.html",
+        {
+            "article": article,
+            "lead_blocks": interleave(article.lead, quotes_by_section[None]),
+            "sections": [
+                (
+                    section,
+                    interleave(section.answer, quotes_by_section[section.pk]),
+                    notes_by_section[section.pk],
+                )
+                for section in sections
+            ],
+            "notes": [(note, by_pk.get(note.section_id)) for note in notes],
+            "sources": sources,
+            "tags": tags,
+            "last_updated": last_updated,
+        },
+    )
     return ArticleDocument(
         article=article,
         body=body,

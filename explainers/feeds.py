@@ -40,7 +40,7 @@ class LatestExplainersFeed(Feed):
         return reverse("explainers:home")
 
     def description(self, obj=None):
-        return settings.NEWSROOM_SITE_DESCRIPTION
+        return gettext(settings.NEWSROOM_SITE_DESCRIPTION)
 
     def feed_url(self, obj=None):
         return reverse(f"explainers:{self.url_name}")

@@ -700,14 +700,32 @@ class ImportResult:
 
 
 def existing_article(parsed, user=None):
-    """The article imported before from the same text (same original URL or headline), if any.
+    """The article imported before from the same text (same original URL or headline, in the
+    same language), if any.
 
     Found whoever is importing, seen by them or not, so that nobody imports a second copy:
-    duplicate_message() says what they may be told about it.
+    duplicate_message() says what they may be told about it. A text matching an article in
+    another language (a translation of it, or one with the same address) is refused: an import
+    never turns an article into another language's, and a translation is made from its
+    original's page.
     """
-    return (
-        parsed.original_url and Article.objects.filter(original_url=parsed.original_url).first()
-    ) or Article.objects.filter(slug=parsed.slug).first()
+    matching = [("headline", Article.objects.filter(slug=parsed.slug))]
+    if parsed.original_url:
+        matching.insert(
+            0, ("original URL", Article.objects.filter(original_url=parsed.original_url))
+        )
+    for what, articles in matching:
+        found = articles.first()
+        if found is None:
+            continue
+        if parsed.language and found.language != parsed.language:
+            raise ImportProblem(
+                f"an article in another language ({found.language}) already has this {what}; "
+                "to add this text as its translation, use “Translate into …” on that article's "
+                "page, or change the headline to import it as a new article"
+            )
+        return found
+    return None
 
 
 def duplicate_message(parsed, existing, user=None):
@@ -802,7 +820,8 @@ def write_explainer(parsed, publish, user, article):
     else:
         finish = str
     article.kicker = parsed.kicker
-    article.language = parsed.language or article.language
+    if created:
+        article.language = parsed.language or article.language
     article.headline = parsed.headline
     article.lead = finish("".join(parsed.lead.paragraphs))
     article.hero_caption = parsed.caption

@@ -17,6 +17,7 @@ from taggit.models import Tag
 
 from . import document as page_document
 from . import search as search_engine
+from .context_processors import page_alternates
 from .languages import in_language, language_in_itself, reader_language
 from .metadata import article_json_ld, json_ld, publisher
 from .models import (
@@ -43,6 +44,12 @@ def paginate(request, items, per_page=None):
         raise Http404("No such page.") from None
 
 
+def twins(request, articles):
+    """The page's hreflang links to its twins in the languages that have explainers among
+    `articles` (published, of every language): worked out when the template shows them."""
+    return lambda: page_alternates(request, articles)
+
+
 def feed_links(rss, atom, label):
     return {"rss": rss, "atom": atom, "label": label}
 
@@ -56,7 +63,7 @@ def home(request):
         "@type": "WebSite",
         "name": settings.NEWSROOM_SITE_NAME,
         "url": request.build_absolute_uri(reverse("explainers:home")),
-        "description": settings.NEWSROOM_SITE_DESCRIPTION,
+        "description": translation.gettext(settings.NEWSROOM_SITE_DESCRIPTION),
         "inLanguage": reader_language(),
         "publisher": publisher(request),
         "potentialAction": {
@@ -219,7 +226,12 @@ def author_detail(request, slug):
         reverse("explainers:author_feed_atom", kwargs={"slug": slug}),
         translation.gettext("explainers by %(author)s") % {"author": author.name},
     )
-    context = {"author": author, "page_obj": page, "feeds": feeds}
+    context = {
+        "author": author,
+        "page_obj": page,
+        "feeds": feeds,
+        "alternates": twins(request, Article.objects.published().filter(authors=author)),
+    }
     return render(request, "explainers/author_detail.html", context)
 
 
@@ -232,9 +244,13 @@ def tag_detail(request, slug):
         reverse("explainers:tag_feed_atom", kwargs={"slug": slug}),
         translation.gettext("explainers about %(topic)s") % {"topic": tag.name},
     )
-    return render(
-        request, "explainers/tag_detail.html", {"tag": tag, "page_obj": page, "feeds": feeds}
-    )
+    context = {
+        "tag": tag,
+        "page_obj": page,
+        "feeds": feeds,
+        "alternates": twins(request, Article.objects.published().filter(tags=tag)),
+    }
+    return render(request, "explainers/tag_detail.html", context)
 
 
 def archive_index(request):
@@ -271,6 +287,13 @@ class MonthArchive(MonthArchiveView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["feeds"] = site_feeds()
+        month = context["month"]
+        context["alternates"] = twins(
+            self.request,
+            Article.objects.published().filter(
+                published_at__year=month.year, published_at__month=month.month
+            ),
+        )
         return context
 
 
@@ -299,7 +322,11 @@ def speaker_detail(request, slug):
     )
     page = paginate(request, quotes, per_page=30)
     localize([speaker, *(quote.source for quote in page)], reader_language())
-    context = {"speaker": speaker, "page_obj": page}
+    context = {
+        "speaker": speaker,
+        "page_obj": page,
+        "alternates": twins(request, Article.objects.published().filter(quotes__speaker=speaker)),
+    }
     return render(request, "explainers/speaker_detail.html", context)
 
 
@@ -311,10 +338,12 @@ def source_detail(request, pk):
     published = Article.objects.listed()
     in_lead = Q(lead_sources=source) | Q(quotes__source=source, quotes__section=None)
     citing_sections = QuestionSection.objects.filter(Q(sources=source) | Q(quotes__source=source))
-    articles = published.filter(
-        Q(pk__in=Article.objects.filter(in_lead).values("pk"))
-        | Q(pk__in=citing_sections.values("article_id"))
-    ).only("headline", "slug", "published_at", "language")
+    citing_anywhere = Q(pk__in=Article.objects.filter(in_lead).values("pk")) | Q(
+        pk__in=citing_sections.values("article_id")
+    )
+    articles = published.filter(citing_anywhere).only(
+        "headline", "slug", "published_at", "language"
+    )
     page = paginate(request, articles, per_page=30)
     on_page = [article.pk for article in page]
     lead_citing = set(published.filter(in_lead, pk__in=on_page).values_list("pk", flat=True))
@@ -330,6 +359,7 @@ def source_detail(request, pk):
         "source": source,
         "page_obj": page,
         "citing": [(article, article.pk in lead_citing, questions[article.pk]) for article in page],
+        "alternates": twins(request, Article.objects.published().filter(citing_anywhere)),
     }
     return render(request, "explainers/source_detail.html", context)
 

@@ -453,3 +453,85 @@ def test_the_api_finds_a_russian_article_by_its_address(client, story):
     found = client.get("/api/v1/articles/by-address/", {"url": version.get_absolute_url()})
     assert found.status_code == 200 and found.json()["headline"] == version.headline
     assert found.json()["language"] == "ru"
+
+
+# What a second pair of eyes found.
+
+
+def test_a_russian_articles_stored_data_links_russian_pages_whoever_builds_it(client, story):
+    from explainers import document
+
+    _, version = story
+    document.rebuild([version.pk])  # as the admin or a background task does, in English
+    stored = Article.objects.get(pk=version.pk).document
+    assert "/ru/speakers/victor-khrenin/" in str(stored.json_ld)
+    assert "/speakers/victor-khrenin/" not in str(stored.json_ld).replace("/ru/speakers/", "")
+    row = client.get("/api/v1/articles/", {"language": "ru"}).json()["results"][0]
+    assert row["tags"][0]["url"] == "http://testserver/ru/tags/belarus/"
+    assert row["authors"][0]["url"] == "http://testserver/ru/authors/james-beardsworth/"
+
+
+def test_a_first_visit_with_a_tracking_parameter_keeps_the_cached_pages_hreflang(client, story):
+    client.get("/tags/belarus/", {"utm_source": "newsletter"})  # cached as /tags/belarus/
+    assert head_links(client, "/tags/belarus/")[1]
+    assert head_links(
+        client,
+        "/ru/tags/belarus/",
+    )[1]
+    assert head_links(client, "/ru/tags/belarus/?page=1")[1]
+
+
+def test_hreflang_names_only_the_languages_with_explainers_on_the_page(client, story, on_commit):
+    with on_commit():
+        make_article(
+            slug="september",
+            published_at=timezone.make_aware(datetime.datetime(2022, 9, 5, 12, 0)),
+        ).tags.add("Minsk")
+    assert head_links(client, "/archive/2022/9/")[1] == {}
+    assert client.get("/ru/archive/2022/9/").status_code == 404
+    assert head_links(client, "/tags/minsk/")[1] == {}
+    # A Russian page with nothing on it still points at the English one, where there is.
+    assert set(head_links(client, "/ru/tags/minsk/")[1]) == {"en", "ru", "x-default"}
+
+
+def test_a_language_given_twice_for_one_record_is_a_form_error(editor_client, story):
+    speaker = Speaker.objects.get()
+    url = reverse("admin:explainers_speaker_change", args=[speaker.pk])
+    prefix = "explainers-localname-content_type-object_id"
+    response = editor_client.post(
+        url,
+        {
+            "name": speaker.name,
+            "slug": speaker.slug,
+            f"{prefix}-TOTAL_FORMS": "2",
+            f"{prefix}-INITIAL_FORMS": "0",
+            f"{prefix}-0-language": "ru",
+            f"{prefix}-0-name": "Виктор Хренин",
+            f"{prefix}-1-language": "ru",
+            f"{prefix}-1-name": "В. Хренин",
+        },
+    )
+    assert response.status_code == 200
+    assert "Give the name in Russian once" in response.content.decode()
+    assert not LocalName.objects.exists()
+
+
+def test_a_russian_text_never_turns_an_english_article_russian(on_commit):
+    with on_commit():
+        english = make_article(original_url="https://example.com/ru/union-state")
+    with pytest.raises(CommandError, match="an article in another language \\(en\\)"):
+        call_command("import_explainer", str(RUSSIAN / "union-state.txt"), verbosity=0)
+    english.refresh_from_db()
+    assert english.language == "en" and english.headline == "What is the Union State?"
+
+
+def test_the_import_preview_keeps_the_language_asked_for_its_confirmation(editor_client):
+    url = reverse("admin:explainers_article_import")
+    text = (RUSSIAN / "grain-deal.txt").read_text(encoding="utf-8")
+    preview = editor_client.post(url, {"step": "preview", "text": text, "language": "en"})
+    form = (
+        BeautifulSoup(preview.content, "html.parser")
+        .select_one('input[name="step"][value="confirm"]')
+        .find_parent("form")
+    )
+    assert form.select_one('input[name="language"]')["value"] == "en"

@@ -30,7 +30,7 @@ from taggit.models import Tag, TaggedItem
 
 from .. import document as page_document
 from .. import search as search_engine
-from ..languages import language_from_path
+from ..languages import in_language, language_from_path
 from ..models import Article, Author, Byline, QuestionSection, Quote, Source, Speaker
 from ..pagecache import depends_on
 from . import serializers
@@ -155,30 +155,33 @@ def next_link(request, cursor):
 
 
 def summary(article, request):
-    photo = article.hero_photo
-    return absolute(
-        {
-            "id": article.pk,
-            "url": article.get_absolute_url(),
-            "api_url": reverse("api:article-detail", kwargs={"pk": article.pk}),
-            "status": article.status,
-            "language": article.language,
-            "kicker": article.kicker,
-            "headline": article.headline,
-            "summary": article.dek,
-            "published_at": article.published_at.isoformat() if article.published_at else None,
-            "updated_at": article.updated_at.isoformat(),
-            "hero_photo": None
-            if photo is None
-            else {
-                "alt_text": photo.alt_text,
-                **{k: photo.fallback[k] for k in ("url", "width", "height")},
+    """A list row: its tag and author addresses are those of the article's language's
+    pages, as on the article itself."""
+    with in_language(article.language):
+        photo = article.hero_photo
+        return absolute(
+            {
+                "id": article.pk,
+                "url": article.get_absolute_url(),
+                "api_url": reverse("api:article-detail", kwargs={"pk": article.pk}),
+                "status": article.status,
+                "language": article.language,
+                "kicker": article.kicker,
+                "headline": article.headline,
+                "summary": article.dek,
+                "published_at": article.published_at.isoformat() if article.published_at else None,
+                "updated_at": article.updated_at.isoformat(),
+                "hero_photo": None
+                if photo is None
+                else {
+                    "alt_text": photo.alt_text,
+                    **{k: photo.fallback[k] for k in ("url", "width", "height")},
+                },
+                "tags": [tag_of(tag) for tag in article.tags.all()],
+                "authors": [person(byline.author) for byline in article.bylines.all()],
             },
-            "tags": [tag_of(tag) for tag in article.tags.all()],
-            "authors": [person(byline.author) for byline in article.bylines.all()],
-        },
-        request,
-    )
+            request,
+        )
 
 
 def reference(article, request):
