@@ -71,6 +71,7 @@ from .models import (
     LocalName,
     QuestionSection,
     Quote,
+    Redirect,
     ShareLink,
     Source,
     Speaker,
@@ -436,6 +437,7 @@ class StateFilter(admin.SimpleListFilter):
         "scheduled": lambda qs: qs.scheduled(),
         "live": lambda qs: qs.published(),
         "unpublished": lambda qs: qs.filter(status=Article.Status.UNPUBLISHED),
+        "expired": lambda qs: qs.expired(),
     }
 
     def lookups(self, request, model_admin):
@@ -445,6 +447,7 @@ class StateFilter(admin.SimpleListFilter):
             ("scheduled", "Scheduled"),
             ("live", "Published and live"),
             ("unpublished", "Unpublished"),
+            ("expired", "Taken down at their expiry time"),
         ]
 
     def queryset(self, request, queryset):
@@ -524,7 +527,10 @@ class ArticleAdmin(CheckedAutocomplete, SortableAdminBase, VersionAdmin):
                 )
             },
         ),
-        ("Publication", {"fields": ("status", "published_at", ("created_at", "updated_at"))}),
+        (
+            "Publication",
+            {"fields": ("status", "published_at", "expires_at", ("created_at", "updated_at"))},
+        ),
         (
             "Hero photo",
             {"fields": ("hero_photo", "hero_preview", "hero_caption", "hero_credit")},
@@ -584,6 +590,8 @@ class ArticleAdmin(CheckedAutocomplete, SortableAdminBase, VersionAdmin):
         fields = super().get_readonly_fields(request, obj)
         if not workflow.may_set_publication_date(request.user):
             fields += ("published_at",)
+        if not workflow.may_set_expiry(request.user):
+            fields += ("expires_at",)
         if self.read_only(request, obj):
             fields += ("formatted_lead",)
         return fields
@@ -890,6 +898,8 @@ class ArticleAdmin(CheckedAutocomplete, SortableAdminBase, VersionAdmin):
 
     @admin.display(description="status", ordering="status")
     def state(self, article):
+        if article.is_expired():
+            return "Expired"
         if article.status == Article.Status.PUBLISHED and not article.is_published():
             return "Scheduled"
         return article.get_status_display()
@@ -1270,6 +1280,25 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 # Background tasks (explainers.tasks): the attempts that failed, for admins, read-only. Replaces
 # django-tasks-db's own admin, which lists every result to whoever holds its model permission.
+
+
+@admin.register(Redirect)
+class RedirectAdmin(admin.ModelAdmin):
+    """The old addresses that send readers on to an article: recorded when a published
+    article's slug or date changes, added by editors for addresses from before (an old site's),
+    deleted when one should answer 404 again. Editors' (workflow.can_manage_redirects)."""
+
+    list_display = ("old_path", "article", "created_at")
+    search_fields = ("old_path", "article__headline", "article__slug")
+    autocomplete_fields = ("article",)
+    readonly_fields = ("created_at",)
+
+    def allowed(self, request, obj=None):
+        return workflow.can_manage_redirects(request.user)
+
+    has_module_permission = has_view_permission = has_add_permission = allowed
+    has_change_permission = has_delete_permission = allowed
+
 
 from django_tasks_db.admin import DBTaskResultAdmin  # noqa: E402 — registers it, replaced below
 from django_tasks_db.models import DBTaskResult  # noqa: E402

@@ -399,6 +399,9 @@ class ArticleAdminForm(forms.ModelForm):
                 workflow.check_status_change(self.user, self.instance, cleaned["status"])
             except workflow.NotAllowed as error:
                 self.add_error("status", str(error))
+        published_at, expires_at = cleaned.get("published_at"), cleaned.get("expires_at")
+        if published_at and expires_at and expires_at <= published_at:
+            self.add_error("expires_at", "Take it down after its publication date, not before.")
         if cleaned.get("status") == Article.Status.PUBLISHED:
             # The database rule already reports a missing date; the rest are checked here.
             values = SimpleNamespace(

@@ -9,6 +9,7 @@ import secrets
 import uuid
 from collections import defaultdict
 from functools import lru_cache
+from urllib.parse import unquote
 
 import reversion
 from django.conf import settings
@@ -174,7 +175,16 @@ class ArticleQuerySet(models.QuerySet):
         """What readers may see. The one place this rule is written; see Article.is_published.
         `now` is for compiling a query once (see related_to); it defaults to this moment."""
         now = timezone.now() if now is None else now
-        return self.filter(status=Article.Status.PUBLISHED, published_at__lte=now)
+        return self.filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=now),
+            status=Article.Status.PUBLISHED,
+            published_at__lte=now,
+        )
+
+    def expired(self, now=None):
+        """Published, then taken down at its expiry time: what answers 410 Gone."""
+        now = timezone.now() if now is None else now
+        return self.filter(status=Article.Status.PUBLISHED, expires_at__lte=now)
 
     def related_to(self, article_id, tag_ids, limit=3, language=None):
         """The published articles in `language` (the site's own by default) sharing the most of
@@ -319,6 +329,14 @@ class Article(models.Model):
         db_index=True,
         help_text="Readers see a published article from this moment on; a future date schedules it.",
     )
+    expires_at = models.DateTimeField(
+        "take down at",
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text="For a takedown or time-limited content: from this moment the article is gone "
+        "(410) and leaves the lists, feeds and sitemaps. Empty: it stays.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     created_by = models.ForeignKey(
@@ -457,10 +475,20 @@ class Article(models.Model):
 
     def is_published(self):
         """Mirrors ArticleQuerySet.published() for an article already in hand."""
+        now = timezone.now()
         return (
             self.status == self.Status.PUBLISHED
             and self.published_at is not None
-            and self.published_at <= timezone.now()
+            and self.published_at <= now
+            and (self.expires_at is None or self.expires_at > now)
+        )
+
+    def is_expired(self):
+        """Mirrors ArticleQuerySet.expired()."""
+        return (
+            self.status == self.Status.PUBLISHED
+            and self.expires_at is not None
+            and self.expires_at <= timezone.now()
         )
 
     @property
@@ -999,3 +1027,32 @@ class ArticleDocument(models.Model):
 
     def __str__(self):
         return f"Page document of article {self.article_id}"
+
+
+class Redirect(models.Model):
+    """An old address of an article, answered with a permanent redirect (301) to wherever the
+    article is now: recorded when a published article's slug or date changes (and by imports
+    from other systems), and kept by editors in the admin. The target is the article, not an
+    address, so a story moved twice sends its oldest address straight to the newest."""
+
+    old_path = models.CharField(
+        "old address",
+        max_length=500,
+        unique=True,
+        help_text="The path as readers had it, e.g. /2022/10/11/old-slug/ (no domain).",
+    )
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="redirects")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+
+    def __str__(self):
+        return f"{self.old_path} → {self.article}"
+
+    def clean(self):
+        path = self.old_path or ""
+        if not path.startswith("/") or "://" in path or any(c.isspace() for c in path):
+            raise ValidationError({"old_path": "An address on this site: a path starting with /."})
+        if self.article_id and path == unquote(self.article.get_absolute_url()):
+            raise ValidationError({"old_path": "That is where the article is now."})

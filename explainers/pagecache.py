@@ -115,14 +115,23 @@ def still_valid(entry):
 
 
 def next_scheduled_publication():
-    """When the next scheduled article goes public (a timestamp, or None): cached pages must not
-    outlive it. Kept in the cache until an article changes or the moment passes."""
+    """When the next scheduled article goes public, or the next published one is taken down at
+    its expiry time (a timestamp, or None): cached pages must not outlive it, so that both
+    happen on time with no job to run. Kept in the cache until an article changes or the moment
+    passes."""
     from .models import Article
 
     known = cache.get(NEXT_SCHEDULED)
     now = timezone.now().timestamp()
     if known is None or (known["at"] is not None and known["at"] <= now):
-        moment = Article.objects.scheduled().aggregate(first=Min("published_at"))["first"]
+        publication = Article.objects.scheduled().aggregate(first=Min("published_at"))["first"]
+        expiry = (
+            Article.objects.published()
+            .filter(expires_at__isnull=False)
+            .aggregate(first=Min("expires_at"))["first"]
+        )
+        moments = [moment for moment in (publication, expiry) if moment is not None]
+        moment = min(moments) if moments else None
         known = {"at": moment.timestamp() if moment else None}
         cache.set(NEXT_SCHEDULED, known, timeout=None)
     return known["at"]

@@ -16,7 +16,7 @@ from taggit.models import Tag, TaggedItem
 
 from photos.models import Photo
 
-from . import changes
+from . import changes, redirects
 from .models import (
     Article,
     Author,
@@ -24,6 +24,7 @@ from .models import (
     LocalName,
     QuestionSection,
     Quote,
+    Redirect,
     Source,
     Speaker,
     UpdateNote,
@@ -34,9 +35,22 @@ ARTICLE_PARTS = (QuestionSection, Quote, UpdateNote, Byline)
 
 @receiver(pre_save, sender=Article)
 def article_moving(sender, instance, **kwargs):
-    """Its slug or date may change: the old address and month are refreshed too."""
+    """Its slug or date may change: the old address and month are refreshed too, and the
+    address readers had is remembered, to redirect to the new one."""
     if instance.pk:
         changes.before([instance.pk])
+        old = (
+            Article.objects.filter(pk=instance.pk)
+            .only("slug", "published_at", "status", "expires_at", "language")
+            .first()
+        )
+        instance._newsroom_public_address = redirects.public_address(old)
+
+
+@receiver(post_save, sender=Article)
+def article_moved(sender, instance, created=False, **kwargs):
+    redirects.record_move(instance, getattr(instance, "_newsroom_public_address", None), created)
+    instance._newsroom_public_address = None
 
 
 @receiver(pre_delete, sender=Article)
@@ -214,6 +228,14 @@ for model in (Author, Speaker, Source, Tag):
     pre_delete.connect(shared_record_moving, sender=model, dispatch_uid=f"changes-{name}-pre-del")
     post_save.connect(shared_record_changed, sender=model, dispatch_uid=f"changes-{name}-save")
     post_delete.connect(shared_record_changed, sender=model, dispatch_uid=f"changes-{name}-del")
+
+
+@receiver(post_save, sender=Redirect)
+@receiver(post_delete, sender=Redirect)
+def redirect_changed(sender, instance, **kwargs):
+    """A redirect added or removed: the edge's copy of the article's 301s goes with its pages'
+    key (nothing of the article itself changed, so no rebuild)."""
+    changes.articles_changed(groups={f"article-id:{instance.article_id}"})
 
 
 # A record's name in another language is shown on that language's pages: the articles in it

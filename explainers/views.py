@@ -92,7 +92,7 @@ def article_detail(request, year, month, day, slug):
     try:
         article = Article.objects.visible_to(request.user).for_reading().get(slug=slug)
     except Article.DoesNotExist:
-        if Article.objects.filter(slug=slug, status=Article.Status.UNPUBLISHED).exists():
+        if gone(Article.objects.filter(slug=slug)):
             return render(request, "410.html", status=410)
         raise Http404("No explainer at this address.") from None
     if article.published_at is None:
@@ -131,10 +131,20 @@ def shared_article(request, token):
     )
 
 
+def gone(articles):
+    """Whether any of these articles was taken down: unpublished, or past its expiry time."""
+    return (
+        articles.filter(status=Article.Status.UNPUBLISHED).exists() or articles.expired().exists()
+    )
+
+
 def preview_banner(article):
     """What staff are told above an article readers cannot see (None for a public one)."""
     if article.is_published():
         return None
+    if article.is_expired():
+        when = format_date(timezone.localtime(article.expires_at), "F j, Y, H:i")
+        return f"Taken down at {when} (its expiry time) — not public"
     if article.status == Article.Status.PUBLISHED:
         when = format_date(timezone.localtime(article.published_at), "F j, Y, H:i")
         return f"Scheduled for {when} — not public yet"

@@ -134,6 +134,12 @@ def can_manage_api_keys(user):
     return is_editor(user)
 
 
+def can_manage_redirects(user):
+    """See, add and delete the old addresses that redirect to articles (explainers.redirects):
+    editors, who decide where a story lives."""
+    return is_editor(user)
+
+
 def can_publish(user):
     """Publish, schedule, unpublish and send back to draft."""
     return is_editor(user)
@@ -146,6 +152,11 @@ def can_share(user):
 
 def may_set_publication_date(user):
     return is_editor(user)
+
+
+def may_set_expiry(user):
+    """Who sets the time an article is taken down at: whoever schedules it."""
+    return may_set_publication_date(user)
 
 
 def statuses_for(user):
@@ -204,7 +215,8 @@ def kept_on_restore(user):
     """The fields a restore by this user leaves as they are now, rather than as the revision had
     them: the article's identity as a version of its story, and those their role may not set
     (restoring an earlier draft must not undo an editor's scheduling)."""
-    return IDENTITY + (() if may_set_publication_date(user) else ("published_at",))
+    kept = () if may_set_publication_date(user) else ("published_at",)
+    return IDENTITY + kept + (() if may_set_expiry(user) else ("expires_at",))
 
 
 def can_recover(user):

@@ -92,6 +92,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A 404 at an article's old address becomes a 301 to where it is now (explainers.redirects).
+    "explainers.redirects.RedirectMiddleware",
 ]
 
 ROOT_URLCONF = "newsroom.urls"

@@ -348,6 +348,26 @@ def test_the_content_api_is_kept_at_the_edge_and_purged_with_the_pages(
     assert edge_cache.verdict(api) == "MISS"
 
 
+def test_an_old_address_redirects_at_the_edge_and_follows_the_next_move(
+    edge_cache, purges, two_stories
+):
+    story, _ = two_stories
+    old = path_of(story)
+    story.slug = "the-story-renamed"
+    story.save()
+    first = edge_cache.get(old)
+    assert (first.status, first.getheader("Location")) == (301, path_of(story))
+    second = edge_cache.get(old)
+    assert second.status == 301 and second.getheader("X-Cache") == "HIT"
+    # Moved again: the edge drops the kept 301 with the article's pages, and the oldest address
+    # goes straight to the newest.
+    story.slug = "the-story-renamed-again"
+    story.save()
+    third = edge_cache.get(old)
+    assert third.getheader("X-Cache") == "MISS"
+    assert (third.status, third.getheader("Location")) == (301, path_of(story))
+
+
 def test_unpublishing_purges_the_article_everywhere(edge_cache, purges, editor, two_stories):
     story, other = two_stories
     warm(edge_cache, path_of(story), path_of(other), "/")
