@@ -139,9 +139,12 @@ class ParsedExplainer:
     date_line: int | None = None
     original_url_line: int | None = None
 
+    # The address another system gave it (a WordPress post's slug), kept rather than made anew.
+    given_slug: str = ""
+
     @property
     def slug(self):
-        return slugify(self.headline, allow_unicode=True)[:200].strip("-")
+        return self.given_slug or slugify(self.headline, allow_unicode=True)[:200].strip("-")
 
     @property
     def quotes(self):
@@ -241,10 +244,9 @@ def decode(data):
     return text
 
 
-def too_large(size):
+def too_large(size, limit=MAX_BYTES, what="an explainer"):
     return ImportProblem(
-        f"The text is {size:,} bytes; an explainer is at most {MAX_BYTES:,} bytes. "
-        "Check that this is the explainer's text."
+        f"The text is {size:,} bytes; {what} is at most {limit:,} bytes. Check that this is {what}."
     )
 
 
@@ -909,16 +911,16 @@ def make_quotes(article, section, quotes):
 # Files, for the management commands.
 
 
-def read_file(path):
-    """The bytes of a file, refusing one that cannot be read or is over MAX_BYTES unread."""
+def read_file(path, limit=MAX_BYTES, what="an explainer"):
+    """The bytes of a file, refusing one that cannot be read or is over `limit` unread."""
     try:
         with path.open("rb") as file:
-            data = file.read(MAX_BYTES + 1)
+            data = file.read(limit + 1)
             size = max(len(data), path.stat().st_size)
     except OSError as error:
         raise ImportProblem(f"cannot read the file ({error.strerror or error}).") from None
-    if size > MAX_BYTES:
-        raise too_large(size)
+    if size > limit:
+        raise too_large(size, limit, what)
     return data
 
 
