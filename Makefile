@@ -11,7 +11,7 @@ PORT ?= 8000
 -include .env
 export
 
-.PHONY: run serve test install install-dev browser-deps edge-deps messages migrate demo lint bench bench-edge clean
+.PHONY: run serve test install install-dev browser-deps edge-deps messages migrate demo lint bench bench-edge clean backup restore
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,7 @@ install-dev: $(VENV)/.installed-dev
 
 # The settings default to DEBUG off (production); development runs with DJANGO_DEBUG=1 unless the
 # environment or .env says otherwise. `make serve` runs its server with DJANGO_DEBUG=0.
-migrate demo run messages: export DJANGO_DEBUG ?= 1
+migrate demo run messages backup restore: export DJANGO_DEBUG ?= 1
 
 migrate: install
 	$(PY) manage.py migrate --noinput
@@ -86,6 +86,15 @@ edge-deps:
 	bash deploy/install-edge.sh
 
 # Speed: requests/s, latency and queries of the article page against the framework's floor.
+# The database (consistent: SQLite's backup API or pg_dump) and the media files, in one archive
+# under backups/; `make restore BACKUP=backups/newsroom-backup-….tar.gz` puts one back.
+backup: install
+	$(PY) manage.py backup backups
+
+restore: install
+	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=backups/newsroom-backup-….tar.gz" >&2; exit 2; }
+	$(PY) manage.py restore "$(BACKUP)"
+
 bench: install
 	$(PY) bench/serve.py $(BENCH_ARGS)
 

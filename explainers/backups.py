@@ -1,0 +1,212 @@
+"""
+Backups of a whole site: the database, consistent at one moment, and the uploaded files.
+
+`make_backup(directory)` writes one `newsroom-backup-<time>.tar.gz` holding
+
+- `database.sqlite3` (SQLite's online backup API: a consistent copy while the site runs) or
+  `database.pgdump` (`pg_dump --format=custom`, one snapshot);
+- `media/…`, every uploaded file (photo originals and renditions);
+- `manifest.json`: the format and its version, the database engine, when it was made, and the
+  SHA-256 of every other member.
+
+`restore_backup(path)` checks the manifest and every checksum before touching anything, then
+replaces the database (SQLite: the backup API again; PostgreSQL: `pg_restore --clean
+--single-transaction`) and the media files. An archive that is damaged, of another format or
+version, or made from another database engine is refused with a message naming the problem.
+"""
+
+import datetime
+import hashlib
+import io
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import tarfile
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connections
+
+FORMAT = "newsroom-backup"
+VERSION = 1
+
+
+class BackupProblem(Exception):
+    pass
+
+
+def engine():
+    vendor = connections["default"].vendor
+    if vendor not in ("sqlite", "postgresql"):
+        raise BackupProblem(f"backups know SQLite and PostgreSQL, not {vendor}")
+    return vendor
+
+
+def postgres_environment():
+    """libpq's environment for the default database (no password on a command line)."""
+    db = settings.DATABASES["default"]
+    env = {**os.environ, "PGDATABASE": db["NAME"]}
+    for key, name in (("USER", "PGUSER"), ("HOST", "PGHOST"), ("PORT", "PGPORT")):
+        if db.get(key):
+            env[name] = str(db[key])
+    if db.get("PASSWORD"):
+        env["PGPASSWORD"] = db["PASSWORD"]
+    return env
+
+
+def run(command, **kwargs):
+    if shutil.which(command[0]) is None:
+        raise BackupProblem(f"{command[0]} is not installed (Debian: postgresql-client)")
+    result = subprocess.run(command, capture_output=True, text=True, **kwargs)
+    if result.returncode != 0:
+        raise BackupProblem(f"{command[0]} failed: {result.stderr.strip()[:500]}")
+
+
+def sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for chunk in iter(lambda: file.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def dump_database(vendor, target):
+    if vendor == "sqlite":
+        source = sqlite3.connect(settings.DATABASES["default"]["NAME"])
+        copy = sqlite3.connect(target)
+        try:
+            with copy:
+                source.backup(copy)
+        finally:
+            copy.close()
+            source.close()
+    else:
+        run(
+            ["pg_dump", "--format=custom", "--no-owner", f"--file={target}"],
+            env=postgres_environment(),
+        )
+
+
+def make_backup(directory):
+    """Write a backup archive into `directory`; its path."""
+    vendor = engine()
+    if vendor == "sqlite" and settings.DATABASES["default"]["NAME"] in ("", ":memory:"):
+        raise BackupProblem("the database is in memory: there is no file to back up")
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%d-%H%M%S")
+    archive = directory / f"newsroom-backup-{stamp}.tar.gz"
+    with tempfile.TemporaryDirectory() as work:
+        database = Path(work) / ("database.sqlite3" if vendor == "sqlite" else "database.pgdump")
+        dump_database(vendor, database)
+        media = Path(settings.MEDIA_ROOT)
+        files = {database.name: sha256(database)}
+        media_files = sorted(p for p in media.rglob("*") if p.is_file()) if media.exists() else []
+        for path in media_files:
+            files[f"media/{path.relative_to(media).as_posix()}"] = sha256(path)
+        manifest = {
+            "format": FORMAT,
+            "version": VERSION,
+            "engine": vendor,
+            "created_at": datetime.datetime.now(datetime.UTC).isoformat(),
+            "files": files,
+        }
+        partial = archive.with_suffix(".partial")
+        with tarfile.open(partial, "w:gz") as tar:
+            info = tarfile.TarInfo("manifest.json")
+            data = json.dumps(manifest, indent=2).encode()
+            info.size = len(data)
+            tar.addfile(info, fileobj=io.BytesIO(data))
+            tar.add(database, arcname=database.name)
+            for path in media_files:
+                tar.add(path, arcname=f"media/{path.relative_to(media).as_posix()}")
+        partial.rename(archive)  # never a half-written archive under the final name
+    return archive
+
+
+def read_archive(path, work):
+    """Unpack and check an archive into `work`: its manifest, or BackupProblem."""
+    try:
+        with tarfile.open(path, "r:gz") as tar:
+            tar.extractall(work, filter="data")  # no absolute paths, links or ".." out of it
+    except FileNotFoundError:
+        raise BackupProblem(f"{path} does not exist") from None
+    except (tarfile.TarError, EOFError, OSError) as error:
+        raise BackupProblem(f"{path} is not a readable backup archive ({error})") from None
+    try:
+        manifest = json.loads((Path(work) / "manifest.json").read_text())
+    except (OSError, ValueError):
+        raise BackupProblem("the archive has no readable manifest.json") from None
+    if manifest.get("format") != FORMAT:
+        raise BackupProblem("the archive is not a Newsroom backup")
+    if manifest.get("version") != VERSION:
+        raise BackupProblem(
+            f"the archive is a version {manifest.get('version')} backup; "
+            f"this Newsroom reads version {VERSION}"
+        )
+    if manifest.get("engine") != engine():
+        raise BackupProblem(
+            f"the archive holds a {manifest.get('engine')} database; this site runs on {engine()}"
+        )
+    for name, digest in manifest.get("files", {}).items():
+        member = Path(work) / name
+        if not member.is_file():
+            raise BackupProblem(f"the archive is missing {name}")
+        if sha256(member) != digest:
+            raise BackupProblem(f"{name} does not match its checksum: the archive is damaged")
+    return manifest
+
+
+def restore_backup(path):
+    """Replace the database and the media files with a backup's; the manifest."""
+    with tempfile.TemporaryDirectory() as work:
+        manifest = read_archive(path, work)
+        vendor = manifest["engine"]
+        connections["default"].close()
+        if vendor == "sqlite":
+            source = sqlite3.connect(Path(work) / "database.sqlite3")
+            target = sqlite3.connect(settings.DATABASES["default"]["NAME"])
+            try:
+                with target:
+                    source.backup(target)
+            finally:
+                target.close()
+                source.close()
+        else:
+            run(
+                [
+                    "pg_restore",
+                    "--clean",
+                    "--if-exists",
+                    "--no-owner",
+                    "--single-transaction",
+                    f"--dbname={settings.DATABASES['default']['NAME']}",
+                    str(Path(work) / "database.pgdump"),
+                ],
+                env=postgres_environment(),
+            )
+        media = Path(settings.MEDIA_ROOT)
+        unpacked = Path(work) / "media"
+        if media.exists():
+            shutil.rmtree(media)
+        if unpacked.exists():
+            shutil.copytree(unpacked, media)
+        else:
+            media.mkdir(parents=True, exist_ok=True)
+    forget_pages()
+    return manifest
+
+
+def forget_pages():
+    """Every copy of a page made before the restore goes: the cache (pages, their tokens, the
+    content API's answers) and the edge's copies (every page carries the site's key)."""
+    from django.core.cache import cache
+
+    from . import edge, pagecache
+
+    cache.clear()
+    if edge.backend().purges:
+        edge.purge(edge.keys({pagecache.SITE}))
