@@ -26,7 +26,7 @@ from functools import lru_cache, wraps
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Min
+from django.db.models import Min, Q
 from django.http import HttpResponse, HttpResponseNotModified
 from django.urls import Resolver404, resolve
 from django.utils import timezone
@@ -124,13 +124,17 @@ def next_scheduled_publication():
     known = cache.get(NEXT_SCHEDULED)
     now = timezone.now().timestamp()
     if known is None or (known["at"] is not None and known["at"] <= now):
-        publication = Article.objects.scheduled().aggregate(first=Min("published_at"))["first"]
-        expiry = (
-            Article.objects.published()
-            .filter(expires_at__isnull=False)
-            .aggregate(first=Min("expires_at"))["first"]
+        moment = timezone.now()
+        # One query: the first scheduled publication and the first expiry still to come.
+        found = (
+            Article.objects.filter(status=Article.Status.PUBLISHED)
+            .filter(Q(published_at__gt=moment) | Q(expires_at__gt=moment))
+            .aggregate(
+                publication=Min("published_at", filter=Q(published_at__gt=moment)),
+                expiry=Min("expires_at", filter=Q(expires_at__gt=moment, published_at__lte=moment)),
+            )
         )
-        moments = [moment for moment in (publication, expiry) if moment is not None]
+        moments = [found[name] for name in ("publication", "expiry") if found[name] is not None]
         moment = min(moments) if moments else None
         known = {"at": moment.timestamp() if moment else None}
         cache.set(NEXT_SCHEDULED, known, timeout=None)

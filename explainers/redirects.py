@@ -62,7 +62,9 @@ class RedirectMiddleware:
             moved = HttpResponsePermanentRedirect(target)
             # Public, for as long as the article's pages: the edge drops it with them.
             moved["Cache-Control"] = pagecache.cache_control(pagecache.next_scheduled_publication())
-            moved["xkey"] = pagecache.edge_key(f"article-id:{article.pk}")
+            # Like every page, it carries the site's key too: a change to everything drops it.
+            groups = (pagecache.SITE, f"article-id:{article.pk}")
+            moved["xkey"] = " ".join(sorted(pagecache.edge_key(group) for group in groups))
             return moved
         if article.is_expired() or article.status == article.Status.UNPUBLISHED:
             return render(request, "410.html", status=410)

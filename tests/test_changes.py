@@ -186,7 +186,9 @@ def test_a_new_slug_takes_the_article_off_its_old_address_and_onto_the_home_page
     with on_commit():
         data = form_data(editor_client.get(change_url(story)))
         editor_client.post(change_url(story), {**data, "slug": "renamed-story"})
-    assert reader.get(old_url).status_code == 404
+    # The cached page is gone from the old address, which now sends readers on (issue 17).
+    moved = reader.get(old_url)
+    assert moved.status_code == 301 and moved["Location"].endswith("/renamed-story/")
     _, html = page(reader, "/")
     assert any("renamed-story" in a["href"] for a in html.select("a[href]"))
 
