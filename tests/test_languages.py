@@ -535,3 +535,11 @@ def test_the_import_preview_keeps_the_language_asked_for_its_confirmation(editor
         .find_parent("form")
     )
     assert form.select_one('input[name="language"]')["value"] == "en"
+
+
+def test_the_apis_list_rows_name_tags_in_their_articles_language(client, story, on_commit):
+    with on_commit():
+        name_in_russian(Tag.objects.get(), "Беларусь")
+    rows = client.get("/api/v1/articles/").json()["results"]
+    names = {row["language"]: [tag["name"] for tag in row["tags"]] for row in rows}
+    assert names == {"en": ["Belarus"], "ru": ["Беларусь"]}

@@ -31,7 +31,16 @@ from taggit.models import Tag, TaggedItem
 from .. import document as page_document
 from .. import search as search_engine
 from ..languages import in_language, language_from_path
-from ..models import Article, Author, Byline, QuestionSection, Quote, Source, Speaker
+from ..models import (
+    Article,
+    Author,
+    Byline,
+    QuestionSection,
+    Quote,
+    Source,
+    Speaker,
+    localize,
+)
 from ..pagecache import depends_on
 from . import serializers
 from .access import KeyAuthentication, KeyRateThrottle
@@ -300,6 +309,17 @@ class ArticleList(Endpoint):
         )
         more = len(rows) > size
         rows = rows[:size]
+        # Each row's tags named as its article's language writes them (one query a language).
+        for language in {article.language for article in rows}:
+            localize(
+                [
+                    tag
+                    for article in rows
+                    if article.language == language
+                    for tag in article.tags.all()
+                ],
+                language,
+            )
         cursor = encode_cursor(getattr(rows[-1], date), rows[-1].pk) if more else None
         depends_on(request, "home")
         response = Response(
