@@ -201,12 +201,8 @@ def restore_backup(path):
 
 
 def forget_pages():
-    """Every copy of a page made before the restore goes: the cache (pages, their tokens, the
-    content API's answers) and the edge's copies (every page carries the site's key)."""
-    from django.core.cache import cache
+    """Every page shown before the restore is stale: through the change pipeline, as any change
+    to everything does — the site's group is bumped here, and the edge purged of it."""
+    from . import changes, pagecache
 
-    from . import edge, pagecache
-
-    cache.clear()
-    if edge.backend().purges:
-        edge.purge(edge.keys({pagecache.SITE}))
+    changes.refresh((), {pagecache.SITE})

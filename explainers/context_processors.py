@@ -4,7 +4,7 @@ from django.conf import settings
 from django.urls import get_script_prefix, reverse
 from django.utils.translation import gettext
 
-from .languages import in_language, reader_language
+from .languages import hreflang, in_language, reader_language, reverse_in
 from .pagecache import page_number
 
 
@@ -36,16 +36,11 @@ def page_alternates(request, languages=None):
         # The languages of the explainers the page lists, whatever their language (read only
         # here, where it is needed: a later page never asks).
         languages = set(languages.order_by().values_list("language", flat=True).distinct())
-    links = {}
-    for code, _ in settings.LANGUAGES:
-        if languages is not None and code not in languages and code != reader_language():
-            continue
-        with in_language(code):
-            links[code] = request.build_absolute_uri(reverse(match.view_name, kwargs=match.kwargs))
-    if len(set(links.values())) < 2:
-        return []
-    default = links.get(settings.NEWSROOM_LANGUAGE)
-    return [*sorted(links.items()), *([("x-default", default)] if default else [])]
+    return hreflang(
+        (code, request.build_absolute_uri(reverse_in(code, match.view_name, kwargs=match.kwargs)))
+        for code, _ in settings.LANGUAGES
+        if languages is None or code in languages or code == reader_language()
+    )
 
 
 def site(request):

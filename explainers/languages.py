@@ -17,6 +17,7 @@ import contextlib
 import re
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import get_language_info
 
@@ -50,6 +51,23 @@ def in_language(code):
     if language == translation.get_language():
         return contextlib.nullcontext()
     return translation.override(language)
+
+
+def reverse_in(language, name, **kwargs):
+    """reverse() as `language`'s pages have it: reverse_in("ru", "explainers:archive") is
+    "/ru/archive/"."""
+    with in_language(language):
+        return reverse(name, **kwargs)
+
+
+def hreflang(links):
+    """A page's hreflang links from its (language, address) pairs, itself among them: sorted,
+    with x-default (the site's own language's) — or none when they name a single address."""
+    links = sorted(dict(links).items())
+    if len({address for _, address in links}) < 2:
+        return []
+    default = dict(links).get(settings.NEWSROOM_LANGUAGE)
+    return links + ([("x-default", default)] if default else [])
 
 
 def language_in_itself(code):

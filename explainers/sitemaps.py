@@ -11,10 +11,9 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.sitemaps import Sitemap
 from django.db.models import Exists, OuterRef, Subquery
-from django.urls import reverse
 from taggit.models import Tag, TaggedItem
 
-from .languages import in_language
+from .languages import hreflang, reverse_in
 from .models import Article, Author, Byline
 
 # Django splits a section into pages of `limit` URLs and the index lists every page. Search
@@ -39,15 +38,10 @@ class AlternatesSitemap(Sitemap):
         base = f"{self.get_protocol(protocol)}://{self.get_domain(site)}"
         links = self.alternates_of([url["item"] for url in urls])
         for url in urls:
-            versions = sorted(links.get(url["item"].pk, []))
-            if len(versions) < 2:
-                continue
             url["alternates"] = [
-                {"lang_code": code, "location": base + path} for code, path in versions
+                {"lang_code": code, "location": base + path}
+                for code, path in hreflang(links.get(url["item"].pk, []))
             ]
-            default = dict(versions).get(settings.NEWSROOM_LANGUAGE)
-            if default:
-                url["alternates"].append({"lang_code": "x-default", "location": base + default})
         return urls
 
     def alternates_of(self, items):
@@ -127,8 +121,7 @@ class LanguagePagesSitemap(AlternatesSitemap):
         return self.address(item, self.language)
 
     def address(self, item, language):
-        with in_language(language):
-            return reverse(f"explainers:{self.url_name}", kwargs={"slug": item.slug})
+        return reverse_in(language, f"explainers:{self.url_name}", kwargs={"slug": item.slug})
 
     def lastmod(self, item):
         return item.lastmod

@@ -18,7 +18,7 @@ from taggit.models import Tag
 from . import document as page_document
 from . import search as search_engine
 from .context_processors import page_alternates
-from .languages import in_language, language_in_itself, reader_language
+from .languages import hreflang, in_language, language_in_itself, reader_language, reverse_in
 from .metadata import article_json_ld, json_ld, publisher
 from .models import (
     Article,
@@ -219,13 +219,9 @@ def published_versions(translations):
 def alternates(request, article, page_url, versions):
     """An article's hreflang links: every published version, this one included, and x-default
     (the version in the site's own language). None when the story has only one language."""
-    if not versions:
-        return []
     links = [(article.language, page_url)]
     links += [(v["language"], request.build_absolute_uri(v["url"])) for v in versions]
-    links.sort()
-    default = dict(links).get(settings.NEWSROOM_LANGUAGE)
-    return links + ([("x-default", default)] if default else [])
+    return hreflang(links)
 
 
 def author_detail(request, slug):
@@ -372,11 +368,6 @@ def source_detail(request, pk):
         "alternates": twins(request, Article.objects.published().filter(citing_anywhere)),
     }
     return render(request, "explainers/source_detail.html", context)
-
-
-def reverse_in(language, name, **kwargs):
-    with in_language(language):
-        return reverse(name, **kwargs)
 
 
 def robots_txt(request):
