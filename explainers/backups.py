@@ -114,49 +114,69 @@ def make_backup(directory):
             "created_at": datetime.datetime.now(datetime.UTC).isoformat(),
             "files": files,
         }
-        partial = archive.with_suffix(".partial")
-        with tarfile.open(partial, "w:gz") as tar:
-            info = tarfile.TarInfo("manifest.json")
-            data = json.dumps(manifest, indent=2).encode()
-            info.size = len(data)
-            tar.addfile(info, fileobj=io.BytesIO(data))
-            tar.add(database, arcname=database.name)
-            for path in media_files:
-                tar.add(path, arcname=f"media/{path.relative_to(media).as_posix()}")
-        partial.rename(archive)  # never a half-written archive under the final name
+        members = [(database.name, database)]
+        members += [(f"media/{p.relative_to(media).as_posix()}", p) for p in media_files]
+        pack(archive, manifest, members)
     return archive
 
 
-def read_archive(path, work):
-    """Unpack and check an archive into `work`: its manifest, or BackupProblem."""
+def pack(archive, manifest, members):
+    """Write a .tar.gz of `manifest` (as manifest.json) and `members`, (name, path) pairs, at
+    `archive` — under a temporary name until it is whole, so no half-written archive ever has
+    the final name."""
+    partial = Path(archive).with_suffix(".partial")
+    with tarfile.open(partial, "w:gz") as tar:
+        info = tarfile.TarInfo("manifest.json")
+        data = json.dumps(manifest, indent=2).encode()
+        info.size = len(data)
+        tar.addfile(info, fileobj=io.BytesIO(data))
+        for name, path in members:
+            tar.add(path, arcname=name)
+    partial.rename(archive)
+
+
+def unpack(path, work, fmt, version, what, problem=None):
+    """Unpack an archive made by pack() into `work` and check it: its format and version, and
+    that every file its manifest lists is there with its checksum. The manifest, or `problem`
+    (an exception class) naming what is wrong; `what` names the archive's kind in messages."""
+    problem = problem or BackupProblem
     try:
         with tarfile.open(path, "r:gz") as tar:
             tar.extractall(work, filter="data")  # no absolute paths, links or ".." out of it
     except FileNotFoundError:
-        raise BackupProblem(f"{path} does not exist") from None
+        raise problem(f"{path} does not exist") from None
     except (tarfile.TarError, EOFError, OSError) as error:
-        raise BackupProblem(f"{path} is not a readable backup archive ({error})") from None
+        raise problem(f"{path} is not a readable {what} archive ({error})") from None
     try:
         manifest = json.loads((Path(work) / "manifest.json").read_text())
     except (OSError, ValueError):
-        raise BackupProblem("the archive has no readable manifest.json") from None
-    if manifest.get("format") != FORMAT:
-        raise BackupProblem("the archive is not a Newsroom backup")
-    if manifest.get("version") != VERSION:
-        raise BackupProblem(
-            f"the archive is a version {manifest.get('version')} backup; "
-            f"this Newsroom reads version {VERSION}"
+        raise problem("the archive has no readable manifest.json") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != fmt:
+        raise problem(f"the archive is not a Newsroom {what}")
+    if manifest.get("version") != version:
+        raise problem(
+            f"the archive is a version {manifest.get('version')} {what}; "
+            f"this Newsroom reads version {version}"
         )
+    files = manifest.get("files")
+    if not isinstance(files, dict):
+        raise problem("the archive's manifest lists no files")
+    for name, digest in files.items():
+        member = Path(work) / name
+        if not member.is_file():
+            raise problem(f"the archive is missing {name}")
+        if sha256(member) != digest:
+            raise problem(f"{name} does not match its checksum: the archive is damaged")
+    return manifest
+
+
+def read_archive(path, work):
+    """Unpack and check a backup into `work`: its manifest, or BackupProblem."""
+    manifest = unpack(path, work, FORMAT, VERSION, "backup")
     if manifest.get("engine") != engine():
         raise BackupProblem(
             f"the archive holds a {manifest.get('engine')} database; this site runs on {engine()}"
         )
-    for name, digest in manifest.get("files", {}).items():
-        member = Path(work) / name
-        if not member.is_file():
-            raise BackupProblem(f"the archive is missing {name}")
-        if sha256(member) != digest:
-            raise BackupProblem(f"{name} does not match its checksum: the archive is damaged")
     return manifest
 
 

@@ -6,10 +6,10 @@ Speakers and citations of Sources. The article's list of sources is derived from
 import datetime
 import hashlib
 import secrets
-import uuid
 from collections import defaultdict
 from functools import lru_cache
 from urllib.parse import unquote
+from uuid import uuid4
 
 import reversion
 from django.conf import settings
@@ -44,6 +44,9 @@ class HttpURLField(models.URLField):
 
 
 class Author(models.Model):
+    # Its identity in exports (explainers.portability): made once, never changed, the same on
+    # every site the record moves to.
+    uuid = models.UUIDField("UUID", default=uuid4, unique=True, editable=False)
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=200, unique=True, allow_unicode=True)
     bio = models.TextField(blank=True, help_text="One or two sentences shown on the author page.")
@@ -125,6 +128,7 @@ def localize(records, language):
 class Speaker(models.Model):
     """A person quoted in explainers, shared across articles so their quotes can be found."""
 
+    uuid = models.UUIDField("UUID", default=uuid4, unique=True, editable=False)
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=200, unique=True, allow_unicode=True)
     usual_role = models.CharField(
@@ -151,6 +155,7 @@ class Source(models.Model):
         PUBLICATION = "publication", _("Publication")
         OTHER = "other", _("Other")
 
+    uuid = models.UUIDField("UUID", default=uuid4, unique=True, editable=False)
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.OTHER)
     url = HttpURLField(max_length=500, blank=True)
@@ -303,6 +308,7 @@ class Article(models.Model):
         PUBLISHED = "published", "Published"
         UNPUBLISHED = "unpublished", "Unpublished"
 
+    uuid = models.UUIDField("UUID", default=uuid4, unique=True, editable=False)
     kicker = models.CharField(
         max_length=40, blank=True, default="Explainer", help_text="The label above the headline."
     )
@@ -395,7 +401,7 @@ class Article(models.Model):
     )
     # The versions of one story share this key (Wagtail's translation_key); each is written,
     # reviewed, scheduled and corrected on its own.
-    translation_key = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
+    translation_key = models.UUIDField(default=uuid4, editable=False, db_index=True)
     translated_from = models.ForeignKey(
         "self",
         on_delete=models.SET_NULL,
@@ -630,6 +636,7 @@ RESERVED_ANCHORS = {"main", "content", "contents", "sources", "notes", "related"
 
 @reversion.register()
 class QuestionSection(models.Model):
+    uuid = models.UUIDField("UUID", default=uuid4, unique=True, editable=False)
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="sections")
     position = models.PositiveSmallIntegerField(default=0)
     question = models.CharField(max_length=300)
@@ -701,6 +708,7 @@ def anchor_for(question, taken):
 
 @reversion.register()
 class Quote(models.Model):
+    uuid = models.UUIDField("UUID", default=uuid4, unique=True, editable=False)
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="quotes")
     section = models.ForeignKey(
         QuestionSection,

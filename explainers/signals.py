@@ -33,6 +33,20 @@ from .models import (
 ARTICLE_PARTS = (QuestionSection, Quote, UpdateNote, Byline)
 
 
+def identity_kept(sender, instance, raw=False, **kwargs):
+    """A record's UUID (its name in exports) never changes. django-reversion restores a revision
+    with raw saves, and one made before the record had a UUID gives it a new default: the stored
+    one is kept."""
+    if raw and instance.pk:
+        stored = sender.objects.filter(pk=instance.pk).values_list("uuid", flat=True).first()
+        if stored:
+            instance.uuid = stored
+
+
+for model in (Article, QuestionSection, Quote):
+    pre_save.connect(identity_kept, sender=model, dispatch_uid=f"identity-{model.__name__}")
+
+
 @receiver(pre_save, sender=Article)
 def article_moving(sender, instance, **kwargs):
     """Its slug or date may change: the old address and month are refreshed too, and the

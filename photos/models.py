@@ -1,6 +1,7 @@
 """The photo library: photos with their credits, reused across stories, and their renditions."""
 
 import uuid
+from uuid import uuid4
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -22,6 +23,8 @@ def original_path(photo, filename):
 
 
 class Photo(models.Model):
+    # Its identity in exports (explainers.portability), the same on every site it moves to.
+    uuid = models.UUIDField("UUID", default=uuid4, unique=True, editable=False)
     image = models.ImageField(upload_to=original_path, width_field="width", height_field="height")
     title = models.CharField(max_length=200, help_text="For finding the photo in the library.")
     alt_text = models.CharField(

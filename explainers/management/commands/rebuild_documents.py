@@ -17,6 +17,8 @@ from django.db.models import Exists, OuterRef
 from explainers import changes
 from explainers.models import Article, ArticleDocument
 
+from ._progress import Progress
+
 
 class Command(BaseCommand):
     help = "Rebuild the stored page documents of all articles (or just the missing ones)."
@@ -34,15 +36,9 @@ class Command(BaseCommand):
             )
         started = time.monotonic()
 
-        def progress(done, total):
-            if options["verbosity"] >= 1:
-                bar = "#" * round(30 * done / total)
-                self.stdout.write(f"\r[{bar:<30}] {done:,}/{total:,}", ending="")
-                self.stdout.flush()
-
+        progress = Progress(self, "documents", options["verbosity"])
         total = changes.refresh_all(articles, progress=progress)
-        if total and options["verbosity"] >= 1:
-            self.stdout.write("")
+        progress.end()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Rebuilt {total:,} page documents in {time.monotonic() - started:.1f} s."
