@@ -43,6 +43,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import reversion
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
@@ -50,7 +51,7 @@ from django.core.exceptions import SuspiciousFileOperation, ValidationError
 from django.core.files.base import File
 from django.core.files.storage import default_storage
 from django.core.management.color import no_style
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils.dateparse import parse_date, parse_datetime
 from PIL import Image
@@ -450,6 +451,8 @@ def read_site(path, work):
         document = json.loads(text)
     except UnicodeDecodeError:
         raise ArchiveProblem(f"{DOCUMENT} is not UTF-8 text") from None
+    except RecursionError:
+        raise ArchiveProblem(f"{DOCUMENT} is nested too deeply to be a site export") from None
     except json.JSONDecodeError as error:
         where = f"line {error.lineno}, column {error.colno}"
         ending = " (it ends too soon: truncated)" if error.pos >= len(text.rstrip()) else ""
@@ -457,6 +460,7 @@ def read_site(path, work):
             f"{DOCUMENT} is not valid JSON at {where}: {error.msg}{ending}"
         ) from None
     check_schema(document)
+    check_unique(document)
     for name in referenced_files(document):
         if f"media/{name}" not in manifest["files"]:
             raise ArchiveProblem(f"{DOCUMENT} names the file {name}, which the archive lacks")
@@ -479,6 +483,54 @@ def check_schema(document):
         raise ArchiveProblem(f"{DOCUMENT}{where or ''}: {error.message}")
 
 
+def check_unique(document):
+    """No two records of a kind with one UUID or one id (each would overwrite the other)."""
+    kinds = {kind: document[kind] for kind in ("tags", "authors", "speakers", "sources", "photos")}
+    kinds["articles"] = document["articles"]
+    kinds["questions"] = [s for a in document["articles"] for s in a["sections"]]
+    kinds["quotes"] = [q for a in document["articles"] for q in a["quotes"]]
+    kinds["corrections"] = [n for a in document["articles"] for n in a["notes"]]
+    kinds["bylines"] = [b for a in document["articles"] for b in a["authors"]]
+    kinds["renditions"] = [r for p in document["photos"] for r in p["renditions"]]
+    kinds["taggings"] = [t for r in document["articles"] + document["photos"] for t in r["tags"]]
+    kinds["redirects"] = [r for a in document["articles"] for r in a["redirects"]]
+    for kind, records in kinds.items():
+        for key in ("uuid", "id", "slug", "old_path"):
+            seen = set()
+            for record in records:
+                if key in record:
+                    if record[key] in seen:
+                        raise ArchiveProblem(
+                            f"{DOCUMENT} has two {kind} with the {key} {record[key]}"
+                        )
+                    seen.add(record[key])
+
+
+# Where each kind of file lives in storage, and the image formats it may be (by its content,
+# whatever its name says): an archive cannot place a page or a script among the media.
+FILE_KINDS = {
+    "photo": ("photos/", {"JPEG", "PNG", "WEBP", "GIF"}),
+    "rendition": ("renditions/", {"JPEG", "WEBP"}),
+    "author photo": ("authors/", {"JPEG", "PNG", "WEBP", "GIF"}),
+}
+EXTENSIONS = {"JPEG": {"jpg", "jpeg"}, "PNG": {"png"}, "WEBP": {"webp"}, "GIF": {"gif"}}
+
+
+def check_image(path, name, kind):
+    folder, formats = FILE_KINDS[kind]
+    if not name.startswith(folder):
+        raise ArchiveProblem(f"the {kind} {name} is not under {folder}")
+    try:
+        with Image.open(path) as image:
+            found = image.format
+            image.verify()
+    except Exception:
+        raise ArchiveProblem(f"the {kind} {name} is not an image") from None
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if found not in formats or extension not in EXTENSIONS[found]:
+        raise ArchiveProblem(f"the {kind} {name} is a {found} image, which it may not be")
+
+
 def referenced_files(document):
     for author in document["authors"]:
         if author["photo"]:
@@ -489,8 +541,12 @@ def referenced_files(document):
 
 
 def site_is_empty():
+    """Nothing an archive holds is here yet — its history neither (old revisions name ids)."""
+    from reversion.models import Revision
+
     return not any(
-        model.objects.exists() for model in (Article, Photo, Speaker, Source, Author, Tag)
+        model.objects.exists()
+        for model in (Article, Photo, Speaker, Source, Author, Tag, Revision, Redirect)
     )
 
 
@@ -510,7 +566,15 @@ def import_site(path, dry_run=False, progress=None):
         except ArchiveProblem:
             importer.remove_files()
             raise
-        except (IntegrityError, ValidationError, SuspiciousFileOperation) as error:
+        except (
+            DatabaseError,
+            ValidationError,
+            SuspiciousFileOperation,
+            ValueError,
+            OverflowError,
+        ) as error:
+            # What the schema cannot say: a value the database refuses (too large, a duplicate,
+            # a broken rule), or a date that does not exist.
             importer.remove_files()
             raise ArchiveProblem(f"{importer.where}: {error}") from None
         except BaseException:
@@ -520,11 +584,26 @@ def import_site(path, dry_run=False, progress=None):
 
 
 def parsed_time(value):
-    return parse_datetime(value) if value else None
+    return parsed(parse_datetime, value, "a date and time")
 
 
 def parsed_day(value):
-    return parse_date(value) if value else None
+    return parsed(parse_date, value, "a date")
+
+
+def parsed(parse, value, what):
+    if not value:
+        return None
+    try:
+        found = parse(value)
+    except ValueError as error:  # well formed, but no such day: 2022-02-30
+        raise ArchiveProblem(f"“{value}” is not {what} ({error})") from None
+    if found is None:
+        raise ArchiveProblem(f"“{value}” is not {what}")
+    return found
+
+
+NOT_ITS_OWN = "which is not one of its own questions"
 
 
 class Importer:
@@ -544,19 +623,22 @@ class Importer:
         # The archive's UUID → this site's record, per kind.
         self.tags, self.authors, self.speakers, self.sources, self.photos = {}, {}, {}, {}, {}
         self.articles = {}
+        self.linked = set()  # usernames linked to this site's accounts
 
     def user(self, name):
-        return self.users.get(name) if name else None
+        """The account of this username here, if any (users are not exported)."""
+        found = self.users.get(name) if name else None
+        if found:
+            self.linked.add(name)
+        return found
 
-    def lookup(self, kind, found, key):
+    def lookup(self, kind, found, key, lacking="which the archive lacks"):
         if key is None:
             return None
         try:
             return found[key]
         except KeyError:
-            raise ArchiveProblem(
-                f"{self.where} names {kind} {key}, which the archive lacks"
-            ) from None
+            raise ArchiveProblem(f"{self.where} names {kind} {key}, {lacking}") from None
 
     def run(self):
         self.report.empty_site = self.keep_ids = site_is_empty()
@@ -596,6 +678,12 @@ class Importer:
                 )
         if self.keep_ids:
             self.move_sequences()
+        if self.linked:
+            self.report.notes.append(
+                "Linked to this site's accounts of the same username: "
+                + ", ".join(sorted(self.linked))
+                + "."
+            )
 
     # Shared records: by UUID, else by what makes them unique here.
 
@@ -616,7 +704,7 @@ class Importer:
                 setattr(existing, name, value)
             created = False
         existing.full_clean(exclude=["uuid", "photo", "image"], validate_unique=False)
-        existing.save()
+        existing.save(force_insert=created)
         self.report.count(kind, created)
         return existing
 
@@ -644,8 +732,9 @@ class Importer:
         ):
             values["user_id"] = None  # that account is another author's here
         author = self.upsert(Author, "authors", record, values, Q(slug=record["slug"]))
-        if record["photo"] and author.photo.name != record["photo"]:
-            author.photo.name = self.put_file(record["photo"])
+        if (record["photo"] or "") != author.photo.name:
+            photo = record["photo"]
+            author.photo.name = self.put_file(photo, "author photo") if photo else ""
             author.save(update_fields=["photo"])
         self.authors[record["uuid"]] = author
 
@@ -680,10 +769,12 @@ class Importer:
 
     # Files.
 
-    def put_file(self, name):
-        """The archive's file `name` in this site's storage: where it already is when the same
-        file is stored under that name, else saved (under a free name); its storage name."""
+    def put_file(self, name, kind):
+        """The archive's file `name` (a `kind` of FILE_KINDS) in this site's storage: where it
+        already is when the same file is stored under that name, else saved (under a free name);
+        its storage name."""
         source = self.media / name
+        check_image(source, name, kind)
         if default_storage.exists(name):
             with default_storage.open(name, "rb") as stored:
                 if hashlib.file_digest(stored, "sha256").hexdigest() == sha256(source):
@@ -700,11 +791,6 @@ class Importer:
 
     def import_photo(self, record):
         self.where = f"photo “{record['title']}” ({record['uuid']})"
-        try:
-            with Image.open(self.media / record["image"]) as image:
-                image.verify()
-        except Exception:
-            raise ArchiveProblem(f"{self.where}: {record['image']} is not an image") from None
         values = {
             key: record[key]
             for key in (
@@ -730,8 +816,9 @@ class Importer:
         else:
             for key, value in values.items():
                 setattr(photo, key, value)
-        photo.image.name = self.put_file(record["image"])
-        photo.save()
+        photo.image.name = self.put_file(record["image"], "photo")
+        photo.full_clean(exclude=["uuid", "image"], validate_unique=False)
+        photo.save(force_insert=created)
         if record["renditions"] != self.stored_renditions(photo):
             photo.renditions.all().delete()
             for rendition in record["renditions"]:
@@ -744,8 +831,8 @@ class Importer:
                 )
                 if self.keep_ids:
                     made.pk = rendition["id"]
-                made.file.name = self.put_file(rendition["file"])
-                made.save()
+                made.file.name = self.put_file(rendition["file"], "rendition")
+                made.save(force_insert=True)
             photo.index_renditions()
         Photo.objects.filter(pk=photo.pk).update(created_at=parsed_time(record["created_at"]))
         self.set_tags(photo, record["tags"])
@@ -777,7 +864,7 @@ class Importer:
             )
             if self.keep_ids:
                 item.pk = tagging["id"]
-            item.save()
+            item.save(force_insert=True)
 
     # Articles.
 
@@ -822,7 +909,7 @@ class Importer:
             for key, value in values.items():
                 setattr(article, key, value)
         article.full_clean(exclude=["uuid", "translated_from"], validate_unique=False)
-        article.save()
+        article.save(force_insert=created)
         self.articles[record["uuid"]] = article
         article.lead_sources.set(
             [self.lookup("the source", self.sources, key) for key in record["lead_sources"]]
@@ -833,7 +920,7 @@ class Importer:
         for note in record["notes"]:
             made = UpdateNote(
                 article=article,
-                section=self.lookup("the question", sections, note["section"]),
+                section=self.lookup("the question", sections, note["section"], NOT_ITS_OWN),
                 kind=note["kind"],
                 text=note["text"],
                 noted_at=parsed_time(note["noted_at"]),
@@ -841,7 +928,7 @@ class Importer:
             if self.keep_ids:
                 made.pk = note["id"]
             made.full_clean(exclude=["article", "section"])
-            made.save()
+            made.save(force_insert=True)
         article.bylines.all().delete()
         for byline in record["authors"]:
             made = Byline(
@@ -851,11 +938,21 @@ class Importer:
             )
             if self.keep_ids:
                 made.pk = byline["id"]
-            made.save()
+            made.save(force_insert=True)
         self.set_tags(article, record["tags"])
         for redirect in record["redirects"]:
-            Redirect.objects.update_or_create(
-                old_path=redirect["old_path"], defaults={"article": article}
+            old = Redirect.objects.filter(old_path=redirect["old_path"]).first()
+            if old and old.article_id != article.pk:
+                self.report.notes.append(
+                    f"{self.where}: its old address {redirect['old_path']} already redirects to "
+                    f"“{old.article}” here, and still does."
+                )
+                continue
+            made = old or Redirect(old_path=redirect["old_path"], article=article)
+            made.full_clean(exclude=["article"], validate_unique=False)
+            made.save()
+            Redirect.objects.filter(pk=made.pk).update(
+                created_at=parsed_time(redirect["created_at"])
             )
         self.report.count("articles", created)
 
@@ -866,11 +963,19 @@ class Importer:
         if elsewhere.exists():
             raise ArchiveProblem(f"{self.where}: a question of it belongs to another article here")
         article.sections.exclude(uuid__in=wanted).delete()
-        # Out of the way of the unique positions and anchors the archive's order will take.
+        # Out of the way of the unique positions and anchors the archive's order will take:
+        # each to a position and an anchor that neither the archive nor the others have now.
         kept = list(article.sections.all())
+        taken = {r["position"] for r in records} | {s.position for s in kept}
+        spare = (n for n in range(32767, -1, -1) if n not in taken)
+        anchors = {r["anchor"] for r in records}
         for section in kept:
-            section.position, section.anchor = 30000 + section.position, f"moving-{section.pk}"
-        QuestionSection.objects.bulk_update(kept, ["position", "anchor"])
+            section.position, section.anchor = next(spare), f"moving-{section.pk}"
+            while section.anchor in anchors:
+                section.anchor += "-"
+            QuestionSection.objects.filter(pk=section.pk).update(
+                position=section.position, anchor=section.anchor
+            )
         kept = {str(s.uuid): s for s in kept}
         sections = {}
         for record in records:
@@ -885,7 +990,7 @@ class Importer:
             section.answer = record["answer"]
             section.revised_at = parsed_time(record["revised_at"])
             section.full_clean(exclude=["article", "uuid"], validate_unique=False)
-            section.save()
+            section.save(force_insert=section._state.adding)
             section.sources.set(
                 [self.lookup("the source", self.sources, key) for key in record["sources"]]
             )
@@ -902,14 +1007,14 @@ class Importer:
             quote = kept.get(record["uuid"]) or Quote(article=article, uuid=record["uuid"])
             if self.keep_ids:
                 quote.pk = record["id"]
-            quote.section = self.lookup("the question", sections, record["section"])
+            quote.section = self.lookup("the question", sections, record["section"], NOT_ITS_OWN)
             quote.speaker = self.lookup("the speaker", self.speakers, record["speaker"])
             quote.source = self.lookup("the source", self.sources, record["source"])
             for key in ("position", "after_paragraph", "text", "speaker_role", "context"):
                 setattr(quote, key, record[key])
             quote.said_on = parsed_day(record["said_on"])
             quote.full_clean(exclude=["article", "section", "uuid"])
-            quote.save()
+            quote.save(force_insert=quote._state.adding)
 
     # History, into an empty site only: every record has its archive id, so the versions'
     # ids name the same records; only content types and users are this site's own.
@@ -930,10 +1035,13 @@ class Importer:
                 comment=record["comment"],
             )
             for version in record["versions"]:
-                data = [self.translated(item, types, users) for item in version["data"]]
                 content_type = self.content_type(version["model"])
-                if content_type is None:
-                    continue
+                if content_type is None or not reversion.is_registered(content_type.model_class()):
+                    raise ArchiveProblem(
+                        f"a revision holds a version of {version['model']}, which Newsroom "
+                        "keeps no history of"
+                    )
+                data = [self.translated(item, types, users) for item in version["data"]]
                 Version.objects.create(
                     revision=revision,
                     object_id=version["object_id"],

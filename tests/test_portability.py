@@ -293,6 +293,28 @@ def damaged(kind, archive, target):
     if kind == "unknown reference":
         document["articles"][0]["quotes"][0]["speaker"] = "00000000-0000-4000-8000-00000000000f"
         return rewrite(archive, target, members={"site.json": json.dumps(document).encode()})
+    if kind == "duplicate uuid":
+        quotes = document["articles"][0]["quotes"]
+        quotes[1]["uuid"] = quotes[0]["uuid"]
+        return rewrite(archive, target, members={"site.json": json.dumps(document).encode()})
+    if kind == "impossible date":
+        document["articles"][0]["published_at"] = "2022-02-30T10:00:00+00:00"
+        return rewrite(archive, target, members={"site.json": json.dumps(document).encode()})
+    if kind == "huge number":
+        document["articles"][0]["authors"][0]["position"] = 10**30
+        return rewrite(archive, target, members={"site.json": json.dumps(document).encode()})
+    if kind == "not an image":
+        name = "media/" + document["photos"][0]["image"]
+        return rewrite(archive, target, members={name: b"<html><script>alert(1)</script>"})
+    if kind == "page among the media":
+        document["authors"][0]["photo"] = "authors/index.html"
+        members = {
+            "site.json": json.dumps(document).encode(),
+            "media/authors/index.html": b"<html><script>alert(1)</script></html>",
+        }
+        return rewrite(archive, target, members=members)
+    if kind == "deeply nested":
+        return rewrite(archive, target, members={"site.json": b"[" * 100_000})
     if kind == "truncated archive":
         data = Path(archive).read_bytes()
         target.write_bytes(data[: len(data) // 2])
@@ -316,6 +338,12 @@ DAMAGE = {
     "unknown reference": "names the speaker 00000000-0000-4000-8000-00000000000f, which the "
     "archive lacks",
     "truncated archive": "is not a readable site export archive",
+    "duplicate uuid": "site.json has two quotes with the uuid",
+    "impossible date": "“2022-02-30T10:00:00+00:00” is not a date and time (day is out of range",
+    "huge number": "is greater than the maximum of 32767",
+    "not an image": "is not an image",
+    "page among the media": "the author photo authors/index.html is not an image",
+    "deeply nested": "site.json is nested too deeply to be a site export",
 }
 
 
