@@ -1,20 +1,25 @@
 """
-Newsroom at scale: seed 100,000 explainers (500,000 question sections) on PostgreSQL, then print
-the p50/p99 latency of the pages that grow with the archive, rendered uncached.
+Newsroom as the archive grows: every page that lists the archive, rendered uncached, on a site of
+1,000 explainers and one of 100,000 (five question sections each), measured in one run. Prints
+p50 and p99 per page at each size, the growth from the small archive to the large, each page's
+cost beside the home page's at the same size, and its query count.
 
-    .venv/bin/python bench/scale.py                     # seeds once, then measures
-    .venv/bin/python bench/scale.py --articles 5000     # a smaller archive
-    .venv/bin/python bench/scale.py --quick             # a tiny archive and few requests (CI)
+    .venv/bin/python bench/scale.py                     # 1,000 and 100,000 articles
+    .venv/bin/python bench/scale.py --sizes 1000 20000  # other sizes
+    .venv/bin/python bench/scale.py --quick             # 100 and 1,000 articles, few requests (CI)
 
-Works on its own database (default postgres://postgres@127.0.0.1:5432/newsroom_scale, created
-if missing; `--database-url` to change it), never on the site's. Seeding uses bulk inserts with a
-progress bar and is skipped when the database already holds the requested archive.
+Targets (the 2-core machine): growth ≤ 1.25× for every page; the sitemap page and the admin's
+change list ≤ 2× the home page. Each size has its own PostgreSQL database (the
+`--database-url` with the size appended: …/newsroom_scale_1000, …/newsroom_scale_100000),
+created if missing and seeded once with bulk inserts, then kept; never the site's own.
 """
 
 import argparse
+import json
 import math
 import os
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -22,9 +27,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-TARGET_MS = 100
 SECTIONS_PER_ARTICLE = 5
 BATCH = 5000
+GROWTH_TARGET = 1.25
+HOME_TARGET = 2.0
+# Pages held to HOME_TARGET (the issue's two slow pages); every page is held to GROWTH_TARGET.
+NEAR_HOME = ("sitemap page", "admin change list")
 
 
 def prepare_environment(database_url):
@@ -136,11 +144,12 @@ def seed(total):
     print(f"  seeded in {time.monotonic() - started:.0f} s")
 
 
-def measure(requests):
+def pages():
+    """(label, who, address) of each page measured: the same pages at every size."""
     from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.test import Client
-    from taggit.models import Tag
+    from django.utils import timezone
 
     from explainers.models import Article
 
@@ -150,59 +159,65 @@ def measure(requests):
         username="scale-admin", defaults={"is_staff": True, "is_superuser": True}
     )
     staff.force_login(user)
-    tag = Tag.objects.get(slug="topic-1")
-    tagged = Article.objects.published().filter(tags=tag).count()
-    # Deep in the archive, but a page that exists: one past the last is a 404.
     last_page = math.ceil(Article.objects.published().count() / settings.NEWSROOM_ARTICLES_PER_PAGE)
-    deep = min(500, last_page)
-    pages = {
-        "home": (client, "/"),
-        f"tag archive ({tagged:,} articles)": (client, f"/tags/{tag.slug}/"),
-        f"home, page {deep}": (client, f"/?page={deep}"),
-        "sitemap index": (client, "/sitemap.xml"),
-        "sitemap page": (client, "/sitemap-articles.xml"),
-        "search": (client, "/search/?q=region+answered"),
-        "admin change list": (staff, "/admin/explainers/article/"),
-    }
-    print()
-    print(f"{'page (uncached)':<32}{'p50 ms':>10}{'p99 ms':>10}{'status':>8}")
+    deep = min(80, last_page)
+    month = timezone.localtime(
+        Article.objects.published()
+        .order_by("published_at")[Article.objects.published().count() // 2]
+        .published_at
+    )
+    return [
+        ("home", client, "/"),
+        (f"home, page {deep}", client, f"/?page={deep}"),
+        ("tag archive", client, "/tags/topic-1/"),
+        ("author archive", client, "/authors/reporter-1/"),
+        ("month archive", client, f"/archive/{month.year}/{month.month}/"),
+        ("sitemap index", client, "/sitemap.xml"),
+        ("sitemap page", client, "/sitemap-articles.xml"),
+        ("search", client, "/search/?q=region+answered"),
+        ("content API list", client, "/api/v1/articles/"),
+        ("admin change list", staff, "/admin/explainers/article/"),
+        ("admin desk", staff, "/admin/"),
+    ]
+
+
+def measure(requests):
+    """{label: {"p50", "p99", "status", "queries"}} for every page, uncached."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     results = {}
-    for label, (who, url) in pages.items():
-        timings, status = [], None
+    for label, who, url in pages():
+        timings, status, queries = [], None, 0
         for n in range(requests + 2):
-            started = time.perf_counter()
-            response = who.get(url)
-            elapsed = (time.perf_counter() - started) * 1000
-            status = response.status_code
+            with CaptureQueriesContext(connection) as captured:
+                started = time.perf_counter()
+                response = who.get(url)
+                elapsed = (time.perf_counter() - started) * 1000
+            status, queries = response.status_code, len(captured)
             if n >= 2:  # the first two warm up caches of the database and Python
                 timings.append(elapsed)
         timings.sort()
-        p50 = statistics.median(timings)
-        p99 = timings[min(len(timings) - 1, round(0.99 * (len(timings) - 1)))]
-        results[label] = p50
-        print(f"{label:<32}{p50:>10.1f}{p99:>10.1f}{status:>8}")
-    slow = [label for label, p50 in results.items() if p50 > TARGET_MS]
-    print()
-    print(
-        f"Target p50 < {TARGET_MS} ms: "
-        + ("all met" if not slow else "missed by " + ", ".join(slow))
-    )
-    return slow
+        results["home, page" if label.startswith("home, page") else label] = {
+            "label": label,
+            "p50": statistics.median(timings),
+            "p99": timings[min(len(timings) - 1, round(0.99 * (len(timings) - 1)))],
+            "status": status,
+            "queries": queries,
+        }
+    return results
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--database-url", default="postgres://postgres@127.0.0.1:5432/newsroom_scale"
-    )
-    parser.add_argument("--articles", type=int, default=100_000)
-    parser.add_argument("--requests", type=int, default=20)
-    parser.add_argument("--quick", action="store_true", help="1,000 articles, 3 requests a page")
-    args = parser.parse_args()
-    if args.quick:
-        args.articles, args.requests = 1000, 3
-        if args.database_url.endswith("/newsroom_scale"):
-            args.database_url += "_quick"
+def measure_size(size, args):
+    """Seed (once) and measure the archive of `size` articles in a process of its own."""
+    url = f"{args.database_url}_{size}"
+    command = [sys.executable, __file__, "--one", str(size), "--database-url", url]
+    command += ["--requests", str(args.requests)]
+    done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def one(args):
     ensure_database(args.database_url)
     prepare_environment(args.database_url)
     import django
@@ -210,8 +225,72 @@ def main():
 
     django.setup()
     call_command("migrate", verbosity=0)
-    seed(args.articles)
-    measure(args.requests)
+    stdout, sys.stdout = sys.stdout, sys.stderr  # the seed's progress is not the result
+    seed(args.one)
+    sys.stdout = stdout
+    print(json.dumps(measure(args.requests)))
+
+
+def report(sizes, results):
+    small, large = sizes
+    at_small, at_large = results[small], results[large]
+    print()
+    print(
+        f"{'page (uncached)':<20}{f'{small:,} p50':>11}{'p99':>8}{f'{large:,} p50':>12}{'p99':>8}"
+        f"{'growth':>8}{'× home':>8}{'× home':>8}{'queries':>9}"
+    )
+    print(
+        f"{'':<20}{'ms':>11}{'ms':>8}{'ms':>12}{'ms':>8}{'':>8}{f'{small:,}':>8}{f'{large:,}':>8}"
+    )
+    missed = []
+    for key in at_small:
+        a, b = at_small[key], at_large[key]
+        growth = b["p50"] / a["p50"]
+        near_small = a["p50"] / at_small["home"]["p50"]
+        near_large = b["p50"] / at_large["home"]["p50"]
+        queries = f"{a['queries']}" + ("" if a["queries"] == b["queries"] else f"/{b['queries']}")
+        flag = ""
+        if growth > GROWTH_TARGET:
+            missed.append(f"{key} grows {growth:.2f}×")
+            flag = " <"
+        if key in NEAR_HOME and near_large > HOME_TARGET:
+            missed.append(f"{key} is {near_large:.1f}× the home page")
+            flag = " <"
+        if a["status"] != 200 or b["status"] != 200:
+            missed.append(f"{key} answered {a['status']}/{b['status']}")
+        print(
+            f"{a['label']:<20}{a['p50']:>11.1f}{a['p99']:>8.1f}"
+            f"{b['p50']:>12.1f}{b['p99']:>8.1f}{growth:>7.2f}×{near_small:>7.1f}×"
+            f"{near_large:>7.1f}×{queries:>9}{flag}"
+        )
+    print()
+    print(
+        f"Targets: growth ≤ {GROWTH_TARGET}× for every page, {' and '.join(NEAR_HOME)} ≤ "
+        f"{HOME_TARGET}× the home page: "
+        + ("all met" if not missed else "missed: " + "; ".join(missed))
+    )
+    return missed
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--database-url", default="postgres://postgres@127.0.0.1:5432/newsroom_scale"
+    )
+    parser.add_argument("--sizes", type=int, nargs=2, default=[1_000, 100_000])
+    parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--quick", action="store_true", help="100 and 1,000 articles, 3 requests")
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # a child: one size, JSON out
+    args = parser.parse_args()
+    if args.one:
+        return one(args)
+    if args.quick:
+        args.sizes, args.requests = [100, 1000], 3
+    results = {}
+    for size in args.sizes:
+        print(f"Archive of {size:,} articles…", flush=True)
+        results[size] = measure_size(size, args)
+    report(args.sizes, results)
 
 
 if __name__ == "__main__":

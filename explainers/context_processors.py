@@ -35,7 +35,14 @@ def page_alternates(request, languages=None):
     if languages is not None:
         # The languages of the explainers the page lists, whatever their language (read only
         # here, where it is needed: a later page never asks).
-        languages = set(languages.order_by().values_list("language", flat=True).distinct())
+        # One EXISTS per other language: each stops at its first article (a DISTINCT would
+        # read every one the page could list).
+        here = reader_language()
+        languages = {
+            code
+            for code, _ in settings.LANGUAGES
+            if code != here and languages.filter(language=code).exists()
+        }
     return hreflang(
         (code, request.build_absolute_uri(reverse_in(code, match.view_name, kwargs=match.kwargs)))
         for code, _ in settings.LANGUAGES

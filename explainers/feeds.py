@@ -116,7 +116,7 @@ class TagFeed(LatestExplainersFeed):
         return reverse("explainers:tag_feed_rss", kwargs={"slug": tag.slug})
 
     def articles(self, tag):
-        return Article.objects.listed().filter(tags=tag)
+        return Article.objects.listed().tagged(tag)
 
 
 class TagAtomFeed(TagFeed):
@@ -144,7 +144,7 @@ class AuthorFeed(LatestExplainersFeed):
         return reverse("explainers:author_feed_rss", kwargs={"slug": author.slug})
 
     def articles(self, author):
-        return Article.objects.listed().filter(authors=author)
+        return Article.objects.listed().by_author(author)
 
 
 class AuthorAtomFeed(AuthorFeed):

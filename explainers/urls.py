@@ -1,11 +1,9 @@
-from django.contrib.sitemaps import views as sitemap_views
 from django.urls import URLResolver, path, register_converter
 from django.urls.converters import StringConverter
 
-from . import feeds, views
+from . import feeds, sitemaps, views
 from .languages import LanguagePrefix
 from .pagecache import cached_page, page_number
-from .sitemaps import SITEMAPS
 
 
 class UnicodeSlugConverter(StringConverter):
@@ -112,14 +110,12 @@ urlpatterns = [
     path("shared/<str:token>/", views.shared_article, name="shared"),
     path(
         "sitemap.xml",
-        cached_page(sitemap_views.index, groups=group("sitemaps")),
-        {"sitemaps": SITEMAPS, "sitemap_url_name": "explainers:sitemap_section"},
+        cached_page(sitemaps.index, groups=group("sitemaps")),
         name="sitemap",
     ),
     path(
         "sitemap-<section>.xml",
-        cached_page(sitemap_views.sitemap, groups=group("sitemaps"), query=SITEMAP_PAGED),
-        {"sitemaps": SITEMAPS},
+        cached_page(sitemaps.section, groups=group("sitemaps"), query=SITEMAP_PAGED),
         name="sitemap_section",
     ),
     path(

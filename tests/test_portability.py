@@ -65,6 +65,9 @@ def crawl(client, starts=()):
             continue
         response = client.get(url)
         body = response.content.decode() if response.status_code != 301 else response["Location"]
+        if "<item>" not in body and "<entry>" not in body:
+            # A feed with no entries says it was built now, whenever it is read.
+            body = re.sub(r"<(lastBuildDate|updated)>[^<]*</\1>", "", body)
         seen[url] = (response.status_code, body)
         for link in LINK.findall(body) + re.findall(r"<loc>https?://[^/]+(/[^<]*)</loc>", body):
             queue.append(link.replace("&amp;", "&"))

@@ -1,0 +1,178 @@
+"""
+Flat cost as the archive grows (issue 18): every page that lists the archive costs a fixed
+number of queries, the same for a handful of explainers as for many, and none counts the whole
+archive. bench/scale.py measures the time at 1,000 and 100,000 articles; these tests hold the
+query counts and the page rules the figures rest on.
+"""
+
+import datetime
+import math
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from taggit.models import Tag, TaggedItem
+
+from explainers.models import Article, Author, Byline, QuestionSection
+
+PER_PAGE = 12
+
+
+def seed(count):
+    """`count` published explainers in the way bench/scale.py seeds them: bulk inserts, three
+    questions each, an author of five and two tags of five — spread over the last 120 days,
+    whatever their number, so the middle month has a month before and after it."""
+    authors = Author.objects.bulk_create(
+        [Author(name=f"Reporter {n}", slug=f"reporter-{n}") for n in range(5)]
+    )
+    tags = [Tag.objects.create(name=f"Topic {n}", slug=f"topic-{n}") for n in range(5)]
+    now = timezone.now()
+    articles = Article.objects.bulk_create(
+        [
+            Article(
+                headline=f"Explainer {n}",
+                slug=f"explainer-{n}",
+                lead=f"<p>The lead of explainer {n}, about the region.</p>",
+                status=Article.Status.PUBLISHED,
+                published_at=now - datetime.timedelta(hours=1 + n * 120 * 24 / count),
+            )
+            for n in range(count)
+        ]
+    )
+    QuestionSection.objects.bulk_create(
+        QuestionSection(
+            article=a, position=p, question=f"Question {p}?", anchor=f"q-{p}", answer="<p>A.</p>"
+        )
+        for a in articles
+        for p in range(1, 4)
+    )
+    Byline.objects.bulk_create(Byline(article=a, author=authors[a.pk % 5]) for a in articles)
+    article_type = ContentType.objects.get_for_model(Article)
+    TaggedItem.objects.bulk_create(
+        TaggedItem(content_type=article_type, object_id=a.pk, tag=tags[(a.pk + k) % 5])
+        for a in articles
+        for k in (0, 1)
+    )
+    return articles
+
+
+def pages(articles):
+    month = timezone.localtime(articles[len(articles) // 2].published_at)
+    deep = min(3, math.ceil(len(articles) / PER_PAGE))
+    return {
+        "home": "/",
+        "home, a later page": f"/?page={deep}",
+        "tag archive": "/tags/topic-1/",
+        "author archive": "/authors/reporter-1/",
+        "month archive": f"/archive/{month.year}/{month.month}/",
+        "sitemap index": "/sitemap.xml",
+        "sitemap page": "/sitemap-articles.xml",
+        "tag sitemap": "/sitemap-tags.xml",
+        "search": "/search/?q=region",
+        "content API list": "/api/v1/articles/",
+        "admin change list": "/admin/explainers/article/",
+        "admin desk": "/admin/",
+    }
+
+
+# The queries of each page; the admin's include the session, the user and her role's permissions.
+QUERIES = {
+    "home": 3,
+    "home, a later page": 3,
+    "tag archive": 5,
+    "author archive": 5,
+    "month archive": 10,
+    "sitemap index": 10,
+    "sitemap page": 3,
+    "tag sitemap": 2,
+    "search": 5,
+    "content API list": 3,
+    "admin change list": 10,
+    "admin desk": 10,
+}
+
+
+def queries_of(client, url):
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(captured), [q["sql"] for q in captured.captured_queries]
+
+
+@pytest.fixture
+def uncached(db, settings):
+    settings.NEWSROOM_PAGE_CACHE = False
+
+
+@pytest.mark.parametrize("page", QUERIES)
+def test_each_page_costs_the_same_queries_for_a_small_archive_and_a_larger_one(
+    page, uncached, client, admin_user
+):
+    client.force_login(admin_user)
+    counts = {}
+    for size in (40, 400):
+        Article.objects.all().delete()
+        Author.objects.all().delete()
+        Tag.objects.all().delete()
+        articles = seed(size)
+        counts[size] = queries_of(client, pages(articles)[page])
+    assert counts[40][0] == counts[400][0], counts[400][1]
+    assert counts[400][0] == QUERIES[page], counts[400][1]
+
+
+def test_no_reader_page_counts_the_archive(uncached, client):
+    articles = seed(60)
+    for url in pages(articles).values():
+        if url.startswith("/admin/"):
+            continue
+        _, sql = queries_of(client, url)
+        counting = [q for q in sql if "COUNT(" in q.upper()]
+        assert counting == [], url
+
+
+def test_pages_are_numbered_without_a_count_and_a_page_past_the_last_is_a_404(uncached, client):
+    seed(30)  # three pages of twelve
+    assert client.get("/?page=3").status_code == 200
+    assert client.get("/?page=4").status_code == 404
+    assert client.get("/?page=0").status_code == 404
+    assert client.get("/?page=x").status_code == 404
+    last = client.get("/?page=3").content.decode()
+    assert "Page 3" in last and 'rel="next"' not in last and 'rel="prev"' in last
+    first = client.get("/").content.decode()
+    assert 'href="?page=2" rel="next"' in first
+    assert client.get("/?page=100000").status_code == 404  # past MAX_PAGE: no query at all
+
+
+def test_sitemap_pages_are_ranges_of_ids(uncached, client, monkeypatch):
+    from explainers.sitemaps import ArticleSitemap
+
+    monkeypatch.setattr(ArticleSitemap, "limit", 10)
+    articles = seed(25)
+    index = client.get("/sitemap.xml").content.decode()
+    assert index.count("sitemap-articles.xml") == 3
+    locs = [
+        client.get(f"/sitemap-articles.xml?p={p}").content.decode().count("<loc>")
+        for p in (1, 2, 3)
+    ]
+    assert locs == [10, 10, 5]
+    assert client.get("/sitemap-articles.xml?p=4").status_code == 404
+    # A draft leaves a gap on its page; no other page moves.
+    Article.objects.filter(pk=articles[3].pk).update(status=Article.Status.DRAFT)
+    page = client.get("/sitemap-articles.xml?p=1").content.decode()
+    assert page.count("<loc>") == 9 and articles[3].slug not in page
+
+
+def test_the_admin_list_counts_no_further_than_its_limit(uncached, client, admin_user, monkeypatch):
+    from explainers import changelist
+
+    monkeypatch.setattr(changelist, "COUNT_LIMIT", 30)
+    monkeypatch.setattr(changelist.BoundedCountPaginator, "limit", "30")
+    seed(40)
+    client.force_login(admin_user)
+    page = client.get("/admin/explainers/article/").content.decode()
+    assert "More than 30 articles" in page
+    assert client.get("/admin/explainers/article/?q=Explainer+1").status_code == 200
+    # The dates go from the first article's year to the last's, as links.
+    assert f"published_at__year={timezone.now().year}" in page
