@@ -140,6 +140,9 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # for 3 ms of work on the tag sitemap at 100,000 articles (bench/scale.py). No parallel
     # workers either: starting them took 5 ms of a search's 8.
     options = DATABASES["default"].setdefault("OPTIONS", {})
+    # A dead database host answers nothing: give up connecting after a few seconds (the
+    # request is answered 503, newsroom.outage) rather than hang the worker.
+    options.setdefault("connect_timeout", int(os.environ.get("DJANGO_DB_CONNECT_TIMEOUT", "3")))
     settings_options = "-c jit=off -c max_parallel_workers_per_gather=0"
     options["options"] = " ".join(filter(None, [options.get("options"), settings_options]))
 
@@ -392,8 +395,19 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"json": {"()": "newsroom.logging.JsonFormatter"}},
-    "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "json"}},
+    # A database outage is logged once by newsroom.outage, not as a traceback per request.
+    "filters": {"not_an_outage": {"()": "newsroom.outage.OutageLogFilter"}},
+    "handlers": {
+        "stdout": {"class": "logging.StreamHandler", "formatter": "json"},
+        "errors": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "filters": ["not_an_outage"],
+        },
+    },
     "loggers": {
+        "django.request": {"handlers": ["errors"], "level": "ERROR", "propagate": False},
+        "newsroom.outage": {"handlers": ["stdout"], "level": "WARNING", "propagate": False},
         "newsroom.requests": {
             "handlers": ["stdout"],
             "level": os.environ.get("NEWSROOM_REQUEST_LOG_LEVEL", "INFO"),

@@ -14,6 +14,9 @@ def serve_media(request, path):
     return serve(request, path, document_root=settings.MEDIA_ROOT)
 
 
+# A database outage answers 503, anything else Django's 500 (newsroom.outage).
+handler500 = "newsroom.outage.server_error"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),

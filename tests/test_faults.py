@@ -1,0 +1,310 @@
+"""
+Faults degrade cleanly (issue 19): the database goes away for real — a throwaway PostgreSQL
+cluster made with initdb in a temporary directory, on a free port, stopped and started again
+under a site served by gunicorn — and readers keep their cached pages, everything else answers
+503 with Retry-After (never 500), the outage is logged once, and the first request after the
+database is back succeeds without a restart. The machine's own PostgreSQL is never touched.
+"""
+
+import glob
+import json
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import psycopg
+import pytest
+from django.db import OperationalError
+
+from newsroom.outage import is_outage
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def postgres_bin():
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if found:
+        return Path(found[-1]).parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb else None
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Cluster:
+    """A PostgreSQL cluster of its own: initdb in a temporary directory, on a free port,
+    listening on 127.0.0.1 only; run as the postgres user when the suite runs as root."""
+
+    def __init__(self, bindir):
+        self.bin = bindir
+        self.port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="newsroom-pg-"))
+        self.as_user = []
+        if os.geteuid() == 0:
+            owner = pwd.getpwnam("postgres")
+            os.chown(self.dir, owner.pw_uid, owner.pw_gid)
+            self.as_user = ["runuser", "-u", "postgres", "--"]
+        self.data = self.dir / "data"
+        self.run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync")
+
+    def run(self, tool, *args):
+        subprocess.run(
+            [*self.as_user, str(self.bin / tool), *args],
+            check=True,
+            capture_output=True,
+            cwd=self.dir,
+        )
+
+    def start(self):
+        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.dir} -c fsync=off"
+        self.run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-o",
+            options,
+            "-l",
+            str(self.dir / "log"),
+            "-w",
+            "start",
+        )
+
+    def stop(self):
+        self.run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def url(self, name):
+        return f"postgres://postgres@127.0.0.1:{self.port}/{name}"
+
+    def remove(self):
+        try:
+            self.run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+        except subprocess.CalledProcessError:
+            pass  # already stopped
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture
+def cluster():
+    bindir = postgres_bin()
+    if bindir is None:
+        pytest.skip("PostgreSQL's server programs (initdb, pg_ctl) are not installed")
+    made = Cluster(bindir)
+    try:
+        made.start()
+        with psycopg.connect(made.url("postgres"), autocommit=True) as connection:
+            connection.execute('CREATE DATABASE "site"')
+        yield made
+    finally:
+        made.remove()
+
+
+def site_environment(tmp_path, database_url):
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "newsroom.settings",
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": "faults-" + os.urandom(24).hex(),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "DJANGO_SECURE_COOKIES": "0",
+        "DJANGO_HSTS_SECONDS": "0",
+        "DJANGO_HASHED_STATIC": "0",
+        "DJANGO_MEDIA_ROOT": str(tmp_path / "media"),
+        "DATABASE_URL": database_url,
+        "NEWSROOM_EDGE_URL": "",
+        "NEWSROOM_TASKS": "immediate",
+    }
+    for name in ("REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"):
+        env.pop(name, None)
+    return env
+
+
+def manage(env, *args):
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+class Site:
+    """gunicorn on a free port of 127.0.0.1, one worker (its page cache is the worker's own
+    memory), its log in a file."""
+
+    def __init__(self, env, log):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        self.process = subprocess.Popen(
+            [
+                str(Path(sys.executable).with_name("gunicorn")),
+                "newsroom.wsgi",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                "1",
+                "--timeout",
+                "60",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log.open("w"),
+            stderr=subprocess.STDOUT,
+        )
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(self.base + "/healthz", timeout=1)
+                return
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("gunicorn did not start:\n" + log.read_text())
+
+    def get(self, path, cookie=None):
+        """(status, headers, body, seconds) of a GET."""
+        request = urllib.request.Request(self.base + path)
+        if cookie:
+            request.add_header("Cookie", cookie)
+        started = time.monotonic()
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                status, headers, body = response.status, response.headers, response.read()
+        except urllib.error.HTTPError as error:
+            status, headers, body = error.code, error.headers, error.read()
+        return status, headers, body.decode(), time.monotonic() - started
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(10)
+
+
+STAFF_SESSION = """
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.auth.models import User
+from django.contrib.sessions.backends.db import SessionStore
+user = User.objects.create_superuser("chief", "chief@example.com", "not-used-1")
+session = SessionStore()
+session[SESSION_KEY] = str(user.pk)
+session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+session.create()
+print(session.session_key)
+"""
+
+
+def test_a_database_outage_is_503_for_what_is_not_cached_and_recovers_by_itself(cluster, tmp_path):
+    env = site_environment(tmp_path, cluster.url("site"))
+    manage(env, "migrate", "--noinput")
+    manage(env, "load_demo", "--verbosity", "0")
+    session = manage(env, "shell", "-c", STAFF_SESSION).strip().splitlines()[-1]
+    staff = f"sessionid={session}"
+    site = Site(env, tmp_path / "gunicorn.log")
+    try:
+        for path in ("/", "/tags/belarus/"):
+            site.get(path)
+            assert site.get(path)[1]["X-Cache"] == "HIT", path
+
+        cluster.stop()
+
+        # Cached pages are still served.
+        for path in ("/", "/tags/belarus/"):
+            status, headers, body, _ = site.get(path)
+            assert status == 200 and headers["X-Cache"] == "HIT", path
+        # Everything else: 503 with Retry-After, in its users' form, quickly.
+        answers = {
+            "reader": site.get("/search/?q=belarus"),
+            "uncached page": site.get("/tags/ukraine/"),
+            "admin": site.get("/admin/explainers/article/", cookie=staff),
+            "api": site.get("/api/v1/speakers/"),
+            "health": site.get("/healthz"),
+        }
+        for who, (status, headers, body, seconds) in answers.items():
+            assert status == 503, (who, status, body[:300])
+            assert seconds < 5, (who, seconds)
+            if who != "health":
+                assert headers["Retry-After"] == "5", who
+                assert headers["Cache-Control"] == "no-store", who
+        assert "Back in a moment" in answers["reader"][2]
+        assert "temporarily unavailable" in answers["uncached page"][2]
+        assert answers["admin"][1]["Content-Type"].startswith("text/plain")
+        assert "Nothing you sent was saved" in answers["admin"][2]
+        assert json.loads(answers["api"][2])["detail"].startswith("The newsroom's database")
+        assert json.loads(answers["health"][2])["database"] == "failing"
+
+        cluster.start()
+
+        # The very next request succeeds: no worker restart.
+        status, _, body, _ = site.get("/search/?q=belarus")
+        assert status == 200 and "Belarus" in body
+        assert site.get("/admin/explainers/article/", cookie=staff)[0] == 200
+        assert site.get("/healthz")[0] == 200
+    finally:
+        site.stop()
+    log = site.log.read_text()
+    # Logged once when met and once when over; no traceback per request.
+    assert log.count("The database is unreachable") == 1, log[-3000:]
+    assert log.count("The database is back") == 1, log[-3000:]
+    assert "Traceback" not in log, log[-3000:]
+
+
+# What counts as an outage, and what is still a 500.
+
+
+def wrapped(cause):
+    error = OperationalError(str(cause))
+    error.__cause__ = cause
+    return error
+
+
+def sqlite_error(name):
+    import sqlite3
+
+    error = sqlite3.OperationalError(name.lower())
+    error.sqlite_errorname = name
+    return error
+
+
+@pytest.mark.parametrize(
+    "error, outage",
+    [
+        (wrapped(psycopg.OperationalError("connection refused")), True),
+        (wrapped(psycopg.errors.AdminShutdown("terminating connection")), True),
+        (wrapped(psycopg.errors.CannotConnectNow("the database system is starting up")), True),
+        (wrapped(psycopg.errors.ReadOnlySqlTransaction("read-only transaction")), True),
+        (wrapped(psycopg.errors.UndefinedTable("no such relation")), False),
+        (wrapped(sqlite_error("SQLITE_BUSY")), True),
+        (wrapped(sqlite_error("SQLITE_READONLY_DBMOVED")), True),
+        (wrapped(sqlite_error("SQLITE_ERROR")), False),  # no such table: a bug, a 500
+        (ValueError("not the database"), False),
+    ],
+)
+def test_an_outage_is_told_from_a_bug(error, outage):
+    assert is_outage(error) is outage
+
+
+def test_a_bug_in_the_database_layer_is_still_a_500(client, settings, db):
+    from unittest import mock
+
+    settings.NEWSROOM_PAGE_CACHE = False
+    client.raise_request_exception = False
+    broken = wrapped(sqlite_error("SQLITE_ERROR"))
+    with mock.patch("explainers.views.search_engine.search", side_effect=broken):
+        response = client.get("/search/?q=belarus")
+    assert response.status_code == 500 and "Retry-After" not in response
+    outage = wrapped(psycopg.OperationalError("connection refused"))
+    with mock.patch("explainers.views.search_engine.search", side_effect=outage):
+        response = client.get("/search/?q=belarus")
+    assert response.status_code == 503 and response["Retry-After"] == "5"
+    assert "Back in a moment" in response.content.decode()
