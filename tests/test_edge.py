@@ -492,8 +492,10 @@ def test_the_edge_answers_from_grace_while_the_origin_is_down(transactional_db, 
         stale = running.get(path_of(story))
         assert stale.status == 200 and stale.getheader("X-Cache") == "STALE"
         assert stale.body == first.body
-        # A page it never had cannot be made up.
-        assert running.get("/tags/unknown/").status == 503
+        # A page it never had cannot be made up: the edge's own small page says so, 503.
+        missing = running.get("/tags/unknown/")
+        assert missing.status == 503 and missing.getheader("Retry-After") == "5"
+        assert "Back in a moment" in missing.body.decode() and "Guru" not in missing.body.decode()
     finally:
         if running:
             running.stop()

@@ -164,6 +164,25 @@ sub vcl_deliver {
     }
 }
 
+sub vcl_backend_error {
+    # The origin could not be reached (down, refusing, timing out) and no copy is in grace: the
+    # edge's own small page, 503 with Retry-After — never Varnish's "Guru Meditation" — so a
+    # reader knows to come back and a monitor sees an outage.
+    set beresp.http.Content-Type = "text/html; charset=utf-8";
+    set beresp.http.Retry-After = "5";
+    set beresp.http.Cache-Control = "no-store";
+    synthetic({"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex"><title>Back in a moment — Newsroom</title></head>
+<body style="font-family: Georgia, serif; max-width: 36rem; margin: 4rem auto; padding: 0 1rem; line-height: 1.5">
+<h1>Back in a moment</h1>
+<p>This page is temporarily unavailable. Please try again in a few seconds.</p>
+<p><a href="/">Go to the front page</a></p>
+</body></html>
+"});
+    return (deliver);
+}
+
 sub vcl_synth {
     if (req.method == "PURGE" && resp.status == 200) {
         # How many objects the purge removed, for the purger's log.
