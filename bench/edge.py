@@ -451,7 +451,7 @@ def breaking_news(tmp, env, article, seconds, connections, wrk, cited):
     news_env.update(purge_settings(f"http://127.0.0.1:{edge_port}"))
     origin = Server(news_env, workers)
     worker = subprocess.Popen(
-        [sys.executable, "manage.py", "db_worker", "--queue-name", "*", "--interval", "0.2"],
+        [sys.executable, "manage.py", "task_worker", "--queue-name", "*", "--interval", "0.2"],
         cwd=ROOT,
         env=news_env,
         stdout=worker_log,

@@ -168,3 +168,12 @@ def worker_shares_the_cache(app_configs=None, **kwargs):
             )
         ]
     return []
+
+
+def requeue_interrupted():
+    """Put every task left RUNNING back to READY (manage.py task_worker, at its start): a worker
+    killed in the middle of one never finishes it. How many were."""
+    from django_tasks_db.compat import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.running().update(status=TaskResultStatus.READY, started_at=None)

@@ -349,7 +349,7 @@ def test_a_successful_task_is_not_listed_as_failed(settings, edge, client, admin
     assert html.select("#result_list tbody tr") == []
 
 
-# A real worker: `manage.py db_worker` in its own process, on the test's database.
+# A real worker: `manage.py task_worker` (db_worker) in its own process, on the test's database.
 
 
 @pytest.fixture
@@ -408,7 +408,7 @@ def start_worker(database_url, redis_url, media_root, log):
         "DJANGO_MEDIA_ROOT": str(media_root),
         "NEWSROOM_TASKS": "database",
     }
-    command = [sys.executable, "manage.py", "db_worker", "--no-reload", "--no-startup-delay"]
+    command = [sys.executable, "manage.py", "task_worker", "--no-reload", "--no-startup-delay"]
     command += ["--interval", "0.2", "--worker-id", "newsroom-test-worker"]
     return subprocess.Popen(command, cwd=PROJECT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
@@ -454,3 +454,50 @@ def test_a_real_worker_makes_the_renditions_an_upload_enqueued(
     assert Photo.objects.get(pk=photo.pk).renditions.count() == 9
     src, srcset, present = hero(reader, with_photo, media_root)
     assert present and len(srcset) == 8 and src == photo.fallback["url"]
+
+
+def test_a_task_whose_worker_was_killed_half_way_runs_again_when_a_worker_starts(
+    settings, shared_database, shared_cache, media_root, tmp_path
+):
+    """Nothing is lost: the worker is killed (SIGKILL) in the middle of cutting a large photo's
+    renditions; the task waits, RUNNING, in the database; the next worker puts it back and runs
+    it from the start."""
+    settings.TASKS = DATABASE
+    photo = make_photo(renditions=False, size=(5000, 3400))
+    queued = tasks.make_renditions.enqueue(photo.pk)
+    row = DBTaskResult.objects.get(pk=queued.id)
+    log_path = tmp_path / "worker.log"
+    with log_path.open("w") as log:
+        worker = start_worker(shared_database, shared_cache, media_root, log)
+        try:
+            for _ in range(600):
+                row.refresh_from_db()
+                if row.status != "READY" or worker.poll() is not None:
+                    break
+                time.sleep(0.02)
+            worker.kill()  # in the middle of the task: no handler runs
+            worker.wait(10)
+        finally:
+            if worker.poll() is None:
+                worker.kill()
+    row.refresh_from_db()
+    if row.status == "SUCCESSFUL":
+        pytest.skip("the machine cut the renditions before the worker could be killed")
+    assert row.status == "RUNNING"  # what a killed db_worker leaves behind
+    assert Photo.objects.get(pk=photo.pk).renditions.count() < 9
+
+    with log_path.open("a") as log:
+        worker = start_worker(shared_database, shared_cache, media_root, log)
+        try:
+            for _ in range(600):
+                row.refresh_from_db()
+                if row.status not in ("READY", "RUNNING") or worker.poll() is not None:
+                    break
+                time.sleep(0.1)
+        finally:
+            worker.terminate()
+            worker.wait(10)
+    output = log_path.read_text()
+    assert row.status == "SUCCESSFUL", output
+    assert "Requeued 1 task(s) a stopped worker left running" in output
+    assert Photo.objects.get(pk=photo.pk).renditions.count() == 9
