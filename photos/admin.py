@@ -7,7 +7,7 @@ from explainers import tasks
 from explainers.admin import SharedRecordAdmin
 
 from . import processing
-from .models import Photo
+from .models import Photo, StorageFailed
 
 PICKER_WIDTH = 480  # the focal-point picker shows the photo this many CSS pixels wide
 
@@ -69,10 +69,22 @@ class PhotoForm(forms.ModelForm):
 
     def _post_clean(self):
         # The model's ImageField would re-read the upload; the cleaned image is stored instead,
-        # in save_model, so keep the field out of construct_instance.
+        # so keep the field out of construct_instance.
         image = self.cleaned_data.pop("image", None)
         super()._post_clean()
         self.cleaned_data["image"] = image
+        # Stored once the form is otherwise valid (a form sent back with errors stores nothing),
+        # so a storage failure is the form's error, not a server error after the save began.
+        upload = getattr(self, "cleaned_upload", None)
+        if upload and not self.errors:
+            try:
+                self.instance.save_cleaned(upload, "photo")
+            except StorageFailed as failed:
+                self.add_error(
+                    "image",
+                    f"The photo could not be stored ({failed}). Nothing was saved: try again, "
+                    "or tell an administrator if it happens again.",
+                )
 
 
 @admin.register(Photo)
@@ -95,8 +107,7 @@ class PhotoAdmin(SharedRecordAdmin):
 
     def save_model(self, request, obj, form, change):
         upload = form.cleaned_upload
-        if upload:
-            obj.save_cleaned(upload, "photo")
+        if upload:  # stored by the form (PhotoForm._post_clean)
             obj.uploaded_by = obj.uploaded_by or request.user
             for note in upload.notes:
                 self.message_user(request, note, messages.INFO)

@@ -16,6 +16,11 @@ from . import processing
 unit_interval = [MinValueValidator(0.0), MaxValueValidator(1.0)]
 
 
+class StorageFailed(Exception):
+    """The photo's file could not be written; the message says why ("No space left on
+    device")."""
+
+
 def original_path(photo, filename):
     """Never the uploaded name: a random one, with the extension of what is actually stored."""
     extension = filename.rsplit(".", 1)[-1].lower()
@@ -70,9 +75,21 @@ class Photo(models.Model):
         return self.title
 
     def save_cleaned(self, cleaned, name):
-        """Store a cleaned upload as this photo's original (not the uploaded bytes)."""
+        """Store a cleaned upload as this photo's original (not the uploaded bytes). A storage
+        that fails (a full disk, a permission) raises StorageFailed, and no part of the file is
+        left behind."""
         data, extension = cleaned.encode()
-        self.image.save(f"{name}.{extension}", ContentFile(data), save=False)
+        field = self.image.field
+        stored = field.generate_filename(self, f"{name}.{extension}")
+        try:
+            stored = field.storage.save(stored, ContentFile(data), max_length=field.max_length)
+        except OSError as error:
+            try:
+                field.storage.delete(stored)  # what a failed write left, if anything
+            except OSError:
+                pass
+            raise StorageFailed(error.strerror or str(error)) from error
+        self.image.name = stored
         # Set here: Django only measures a file assigned over an existing one.
         self.width, self.height = cleaned.image.size
 

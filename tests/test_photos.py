@@ -1,8 +1,12 @@
 """The photo library: hostile and odd uploads, metadata, renditions, the admin and the commands."""
 
+import errno
 import io
+import os
 import struct
 import zlib
+from pathlib import Path
+from unittest import mock
 
 import pytest
 from bs4 import BeautifulSoup
@@ -369,3 +373,36 @@ def test_the_migration_moves_existing_hero_images_into_the_library_losing_nothin
     assert photo.caption == "Lukashenko inspects the troops."
     assert photo.credit == "Sergei Grits / AP / TASS"
     assert Article.objects.get(slug="no-photo").hero_photo_id is None
+
+
+@pytest.mark.parametrize(
+    "code, reason",
+    [(errno.ENOSPC, "No space left on device"), (errno.EACCES, "Permission denied")],
+)
+def test_a_storage_failure_is_the_forms_error_and_leaves_no_file_or_row(
+    editor_client, media_root, code, reason
+):
+    """A full disk or a folder the site may not write: the half-written file goes, no photo
+    row is made, and the editor reads why — never a server error."""
+    from django.core.files.storage import FileSystemStorage
+
+    real_save = FileSystemStorage._save
+
+    def failing(self, name, content):
+        path = Path(self.path(name))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content.read()[:100])  # what the disk took before it failed
+        raise OSError(code, os.strerror(code))
+
+    with mock.patch.object(FileSystemStorage, "_save", failing):
+        response = upload(editor_client, jpeg())
+    assert response.status_code == 200
+    assert f"The photo could not be stored ({reason}). Nothing was saved" in " ".join(
+        errors(response)
+    )
+    assert Photo.objects.count() == 0
+    assert media_files(media_root) == []
+    assert real_save is FileSystemStorage._save
+    # And the next upload, with the disk back, works.
+    assert errors(upload(editor_client, jpeg())) == []
+    assert Photo.objects.count() == 1
