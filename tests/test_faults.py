@@ -308,3 +308,47 @@ def test_a_bug_in_the_database_layer_is_still_a_500(client, settings, db):
         response = client.get("/search/?q=belarus")
     assert response.status_code == 503 and response["Retry-After"] == "5"
     assert "Back in a moment" in response.content.decode()
+
+
+def test_a_save_cut_off_half_way_leaves_the_article_as_it_was(editor_client, db):
+    """The admin's save is one transaction: when it stops half-way — here the second question's
+    write fails after the article's own row and the first question were written, as a worker
+    killed mid-save would stop it — nothing of it stays, and the editor's next save works."""
+    from unittest import mock
+
+    from explainers.models import Article, QuestionSection
+    from tests.conftest import make_article
+    from tests.test_admin import errors, form_data
+
+    article = make_article(slug="saved", headline="As it was")
+    url = f"/admin/explainers/article/{article.pk}/change/"
+    data = form_data(editor_client.get(url))
+    data["headline"] = "Half saved"
+    sections = [
+        name for name in data if name.startswith("sections-") and name.endswith("-question")
+    ]
+    for name in sections:
+        if data[name]:
+            data[name] += " (edited)"
+    real_save = QuestionSection.save
+    written = []
+
+    def cut_off(self, *args, **kwargs):
+        if written:
+            raise OperationalError("server closed the connection unexpectedly")
+        written.append(self.pk)
+        return real_save(self, *args, **kwargs)
+
+    editor_client.raise_request_exception = False
+    with mock.patch.object(QuestionSection, "save", cut_off):
+        response = editor_client.post(url, data)
+    assert response.status_code in (500, 503) and written, errors(response)
+    article.refresh_from_db()
+    assert article.headline == "As it was"
+    assert [s.question for s in article.sections.order_by("position")] == [
+        "Question number 1?",
+        "Question number 2?",
+    ]
+    saved = editor_client.post(url, form_data(editor_client.get(url)) | {"headline": "Saved"})
+    assert saved.status_code == 302
+    assert Article.objects.get(pk=article.pk).headline == "Saved"
