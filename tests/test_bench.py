@@ -60,3 +60,10 @@ def test_the_edge_benchmark_runs_and_prints_its_figures():
     assert "its renditions made by the worker" in result.stdout and "(0 failed)" in result.stdout
     assert "rename of a source cited by 300 articles" in result.stdout
     assert "the new name at the edge: yes" in result.stdout
+
+
+def test_the_fault_benchmark_runs_and_prints_its_table():
+    result = run("bench/faults.py", "--quick")
+    assert result.returncode == 0, result.stdout + result.stderr
+    for row in ("database stopped", "cache killed", "Targets:"):
+        assert row in result.stdout

@@ -6,93 +6,14 @@ under a site served by gunicorn — and readers keep their cached pages, everyth
 database is back succeeds without a restart. The machine's own PostgreSQL is never touched.
 """
 
-import glob
 import json
-import os
-import pwd
-import shutil
-import socket
-import subprocess
-import sys
-import tempfile
-import time
-import urllib.error
-import urllib.request
-from pathlib import Path
 
 import psycopg
 import pytest
 from django.db import OperationalError
 
+from bench.faults import Cluster, Site, manage, postgres_bin, site_environment
 from newsroom.outage import is_outage
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def postgres_bin():
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    if found:
-        return Path(found[-1]).parent
-    initdb = shutil.which("initdb")
-    return Path(initdb).parent if initdb else None
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Cluster:
-    """A PostgreSQL cluster of its own: initdb in a temporary directory, on a free port,
-    listening on 127.0.0.1 only; run as the postgres user when the suite runs as root."""
-
-    def __init__(self, bindir):
-        self.bin = bindir
-        self.port = free_port()
-        self.dir = Path(tempfile.mkdtemp(prefix="newsroom-pg-"))
-        self.as_user = []
-        if os.geteuid() == 0:
-            owner = pwd.getpwnam("postgres")
-            os.chown(self.dir, owner.pw_uid, owner.pw_gid)
-            self.as_user = ["runuser", "-u", "postgres", "--"]
-        self.data = self.dir / "data"
-        self.run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync")
-
-    def run(self, tool, *args):
-        subprocess.run(
-            [*self.as_user, str(self.bin / tool), *args],
-            check=True,
-            capture_output=True,
-            cwd=self.dir,
-        )
-
-    def start(self):
-        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.dir} -c fsync=off"
-        self.run(
-            "pg_ctl",
-            "-D",
-            str(self.data),
-            "-o",
-            options,
-            "-l",
-            str(self.dir / "log"),
-            "-w",
-            "start",
-        )
-
-    def stop(self):
-        self.run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
-
-    def url(self, name):
-        return f"postgres://postgres@127.0.0.1:{self.port}/{name}"
-
-    def remove(self):
-        try:
-            self.run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
-        except subprocess.CalledProcessError:
-            pass  # already stopped
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 @pytest.fixture
@@ -103,91 +24,10 @@ def cluster():
     made = Cluster(bindir)
     try:
         made.start()
-        with psycopg.connect(made.url("postgres"), autocommit=True) as connection:
-            connection.execute('CREATE DATABASE "site"')
+        made.create_database("site")
         yield made
     finally:
         made.remove()
-
-
-def site_environment(tmp_path, database_url):
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "newsroom.settings",
-        "DJANGO_DEBUG": "0",
-        "DJANGO_SECRET_KEY": "faults-" + os.urandom(24).hex(),
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DJANGO_SECURE_SSL_REDIRECT": "0",
-        "DJANGO_SECURE_COOKIES": "0",
-        "DJANGO_HSTS_SECONDS": "0",
-        "DJANGO_HASHED_STATIC": "0",
-        "DJANGO_MEDIA_ROOT": str(tmp_path / "media"),
-        "DATABASE_URL": database_url,
-        "NEWSROOM_EDGE_URL": "",
-        "NEWSROOM_TASKS": "immediate",
-    }
-    for name in ("REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"):
-        env.pop(name, None)
-    return env
-
-
-def manage(env, *args):
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
-
-
-class Site:
-    """gunicorn on a free port of 127.0.0.1, one worker (its page cache is the worker's own
-    memory), its log in a file."""
-
-    def __init__(self, env, log):
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log = log
-        self.process = subprocess.Popen(
-            [
-                str(Path(sys.executable).with_name("gunicorn")),
-                "newsroom.wsgi",
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--workers",
-                "1",
-                "--timeout",
-                "60",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log.open("w"),
-            stderr=subprocess.STDOUT,
-        )
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(self.base + "/healthz", timeout=1)
-                return
-            except OSError:
-                time.sleep(0.05)
-        self.stop()
-        raise RuntimeError("gunicorn did not start:\n" + log.read_text())
-
-    def get(self, path, cookie=None):
-        """(status, headers, body, seconds) of a GET."""
-        request = urllib.request.Request(self.base + path)
-        if cookie:
-            request.add_header("Cookie", cookie)
-        started = time.monotonic()
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                status, headers, body = response.status, response.headers, response.read()
-        except urllib.error.HTTPError as error:
-            status, headers, body = error.code, error.headers, error.read()
-        return status, headers, body.decode(), time.monotonic() - started
-
-    def stop(self):
-        self.process.terminate()
-        self.process.wait(10)
 
 
 STAFF_SESSION = """
@@ -206,6 +46,7 @@ print(session.session_key)
 
 def test_a_database_outage_is_503_for_what_is_not_cached_and_recovers_by_itself(cluster, tmp_path):
     env = site_environment(tmp_path, cluster.url("site"))
+    env["NEWSROOM_REQUEST_LOG_LEVEL"] = "INFO"
     manage(env, "migrate", "--noinput")
     manage(env, "load_demo", "--verbosity", "0")
     session = manage(env, "shell", "-c", STAFF_SESSION).strip().splitlines()[-1]
