@@ -57,13 +57,14 @@ class Section:
         first, last = id_range or self.id_range()
         return 1 if first is None else max(1, math.ceil((last - first + 1) / self.limit))
 
-    def page_ids(self, page):
-        """Q for the ids of page `page` (Http404 for a page the section has not)."""
+    def page_range(self, page):
+        """The ids of page `page`, as (first, past the last) (Http404 for a page the section
+        has not)."""
         id_range = self.id_range()
         if page > self.pages(id_range):
             raise Http404("No such sitemap page.")
         start = (id_range[0] or 1) + (page - 1) * self.limit
-        return Q(pk__gte=start, pk__lt=start + self.limit)
+        return start, start + self.limit
 
     def latest(self):
         return None
@@ -82,7 +83,8 @@ class ArticleSitemap(Section):
         return found["first"], found["last"]
 
     def entries(self, page):
-        ids = self.page_ids(page)
+        first, end = self.page_range(page)
+        ids = Q(pk__gte=first, pk__lt=end)
         # Days, not times, from the database: the address and lastmod need no more, and reading
         # two thousand timestamps costs more than the rest of the page (bench/scale.py).
         days = {"day": TruncDate("published_at"), "changed": TruncDate("updated_at")}
@@ -92,33 +94,35 @@ class ArticleSitemap(Section):
             .filter(ids)
             .order_by("pk")
             .annotate(**days)
-            .values_list(*fields)
+            .values_list(*fields, "translated_from_id")
         )
-        # Each article's published versions, itself included: those on this page, and those
-        # elsewhere read in one query.
+        rows, translated = [row[:6] for row in rows], {row[5] for row in rows if row[6]}
+        # The stories on this page with several versions: those of its translations, and those
+        # of its originals — the translations made from an article in this page's range of ids,
+        # one range read down the translated_from index (a lookup per article would cost a
+        # thousand probes of the translation-key index). Only their versions are read.
+        translated |= set(
+            Article.objects.filter(
+                translated_from_id__gte=first, translated_from_id__lt=end
+            ).values_list("translation_key", flat=True)
+        )
         versions = {}
-        for _, slug, published_at, _, language, key in rows:
-            versions.setdefault(key, []).append((language, published_at, slug))
-        elsewhere = (
-            Article.objects.published()
-            .filter(
-                translation_key__in=Article.objects.published()
-                .filter(ids)
-                .values("translation_key")
+        if translated:
+            stories = (
+                Article.objects.published()
+                .filter(translation_key__in=translated)
+                .annotate(day=days["day"])
+                .values_list("translation_key", "language", "day", "slug")
             )
-            .exclude(ids)
-            .annotate(day=days["day"])
-            .values_list("translation_key", "language", "day", "slug")
-        )
-        for key, language, published_at, slug in elsewhere:
-            versions[key].append((language, published_at, slug))
+            for key, language, day, slug in stories:
+                versions.setdefault(key, []).append((language, day, slug))
         address = article_addresses()
         paths = {
             key: [(code, address(code, when, slug)) for code, when, slug in found]
             for key, found in versions.items()
         }
         return [
-            (address(language, published_at, slug), updated_at, paths[key])
+            (address(language, published_at, slug), updated_at, paths.get(key, []))
             for _, slug, published_at, updated_at, language, key in rows
         ]
 
@@ -150,9 +154,12 @@ class LanguagePagesSitemap(Section):
         raise NotImplementedError
 
     def entries(self, page):
+        first, end = self.page_range(page)
         # EXISTS and a correlated newest change, for this page's ids only.
         items = (
-            self.model.objects.filter(self.page_ids(page), Exists(self.published_in(self.language)))
+            self.model.objects.filter(
+                Q(pk__gte=first, pk__lt=end), Exists(self.published_in(self.language))
+            )
             .annotate(
                 lastmod=Subquery(
                     self.published_in(self.language)

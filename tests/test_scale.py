@@ -179,3 +179,25 @@ def test_the_admin_list_counts_no_further_than_its_limit(uncached, client, admin
     assert "1 result (" in client.get("/admin/explainers/article/?q=Explainer+39").content.decode()
     # The dates go from the first article's year to the last's, as links.
     assert f"published_at__year={timezone.now().year}" in page
+
+
+def test_a_storys_versions_on_other_sitemap_pages_are_its_alternates(uncached, client, monkeypatch):
+    """Pages of ids: an original and its translation may sit on different pages; each entry
+    still names the other, both ways."""
+    from explainers.sitemaps import ArticleSitemap
+    from explainers.workflow import version_of
+
+    monkeypatch.setattr(ArticleSitemap, "limit", 2)
+    original, *_ = seed(3)
+    version = version_of(original, "ru")
+    version.status, version.published_at = Article.Status.PUBLISHED, original.published_at
+    version.save()
+    pages = [client.get(f"/sitemap-articles.xml?p={p}").content.decode() for p in (1, 2)]
+    assert version.pk - original.pk >= 2  # on another page
+    english, russian = original.get_absolute_url(), version.get_absolute_url()
+    first = pages[0].split("</url>")[0]
+    assert f"http://testserver{english}</loc>" in first
+    assert f'hreflang="ru" href="http://testserver{russian}"' in first
+    page_of_version = next(p for p in pages if f"{russian}</loc>" in p)
+    entry = next(e for e in page_of_version.split("</url>") if f"{russian}</loc>" in e)
+    assert f'hreflang="en" href="http://testserver{english}"' in entry
