@@ -206,17 +206,7 @@ def export_site(path, with_revisions=False, progress=None):
                 "tags": [
                     {"id": pk, "tag": tag_uuids[tag_id]} for pk, tag_id in photo_tags[photo.pk]
                 ],
-                "renditions": [
-                    {
-                        "id": r.pk,
-                        "spec": r.spec,
-                        "file": r.file.name,
-                        "width": r.width,
-                        "height": r.height,
-                        "size": r.size,
-                    }
-                    for r in renditions
-                ],
+                "renditions": [rendition_record(r) for r in renditions],
             }
         )
     articles = Article.objects.order_by("pk")
@@ -267,6 +257,17 @@ def export_site(path, with_revisions=False, progress=None):
         path.parent.mkdir(parents=True, exist_ok=True)
         pack(path, manifest, members)
     return manifest["counts"]
+
+
+def rendition_record(rendition):
+    return {
+        "id": rendition.pk,
+        "spec": rendition.spec,
+        "file": rendition.file.name,
+        "width": rendition.width,
+        "height": rendition.height,
+        "size": rendition.size,
+    }
 
 
 def counts(document):
@@ -687,8 +688,10 @@ class Importer:
 
     # Shared records: by UUID, else by what makes them unique here.
 
-    def upsert(self, model, kind, record, values, natural):
-        self.where = f"{kind} “{record.get('name', record.get('title', ''))}” ({record['uuid']})"
+    def found_or_new(self, model, record, values, natural=None):
+        """(record, created): this site's record of the archive's — by UUID (a tag has none
+        stored), else by `natural`, what makes it unique here — with `values` set; or a new one,
+        with the archive's UUID and, into an empty site, its id."""
         existing = model.objects.filter(uuid=record["uuid"]).first() if model is not Tag else None
         if existing is None and natural is not None:
             existing = model.objects.filter(natural).first()
@@ -698,11 +701,14 @@ class Importer:
                 existing.uuid = record["uuid"]
             if self.keep_ids:
                 existing.pk = record["id"]
-            created = True
-        else:
-            for name, value in values.items():
-                setattr(existing, name, value)
-            created = False
+            return existing, True
+        for name, value in values.items():
+            setattr(existing, name, value)
+        return existing, False
+
+    def upsert(self, model, kind, record, values, natural):
+        self.where = f"{kind} “{record.get('name', record.get('title', ''))}” ({record['uuid']})"
+        existing, created = self.found_or_new(model, record, values, natural)
         existing.full_clean(exclude=["uuid", "photo", "image"], validate_unique=False)
         existing.save(force_insert=created)
         self.report.count(kind, created)
@@ -807,15 +813,7 @@ class Importer:
         }
         values["taken_on"] = parsed_day(record["taken_on"])
         values["uploaded_by_id"] = self.user(record["uploaded_by"])
-        photo = Photo.objects.filter(uuid=record["uuid"]).first()
-        created = photo is None
-        if created:
-            photo = Photo(uuid=record["uuid"], **values)
-            if self.keep_ids:
-                photo.pk = record["id"]
-        else:
-            for key, value in values.items():
-                setattr(photo, key, value)
+        photo, created = self.found_or_new(Photo, record, values)
         photo.image.name = self.put_file(record["image"], "photo")
         photo.full_clean(exclude=["uuid", "image"], validate_unique=False)
         photo.save(force_insert=created)
@@ -840,17 +838,7 @@ class Importer:
         self.report.count("photos", created)
 
     def stored_renditions(self, photo):
-        return [
-            {
-                "id": r.pk,
-                "spec": r.spec,
-                "file": r.file.name,
-                "width": r.width,
-                "height": r.height,
-                "size": r.size,
-            }
-            for r in photo.renditions.order_by("pk")
-        ]
+        return [rendition_record(r) for r in photo.renditions.order_by("pk")]
 
     def set_tags(self, record, tags):
         """The record's taggings become the archive's, in its order (pages list tags so)."""
@@ -899,15 +887,7 @@ class Importer:
             created_by_id=self.user(record["created_by"]),
             hero_photo=self.lookup("the photo", self.photos, record["hero_photo"]),
         )
-        article = Article.objects.filter(uuid=record["uuid"]).first()
-        created = article is None
-        if created:
-            article = Article(uuid=record["uuid"], **values)
-            if self.keep_ids:
-                article.pk = record["id"]
-        else:
-            for key, value in values.items():
-                setattr(article, key, value)
+        article, created = self.found_or_new(Article, record, values)
         article.full_clean(exclude=["uuid", "translated_from"], validate_unique=False)
         article.save(force_insert=created)
         self.articles[record["uuid"]] = article
