@@ -10,7 +10,7 @@
 #   EDGE_PURGERS       addresses allowed to PURGE, space-separated: the app servers and
 #                      workers                                   (default 127.0.0.1)
 #   EDGE_STORAGE       varnishd's -s                             (default malloc,256m)
-#   EDGE_PROBE_INTERVAL  how often the origin's health is probed   (default 2s)
+#   EDGE_PROBE_INTERVAL  how often the origin's health is probed   (default 1s)
 #   EDGE_PROBE_URL     what is probed: 200 means healthy         (default /healthz)
 #   EDGE_DIR           working directory: origin.vcl and varnishd's -n
 #                                                                (default /tmp/newsroom-edge-<port>)
@@ -27,7 +27,7 @@ origin_port=${origin##*:}
 host_header=${EDGE_ORIGIN_HOST:-$origin_host}
 purgers=${EDGE_PURGERS:-127.0.0.1}
 storage=${EDGE_STORAGE:-malloc,256m}
-interval=${EDGE_PROBE_INTERVAL:-2s}
+interval=${EDGE_PROBE_INTERVAL:-1s}
 probe_url=${EDGE_PROBE_URL:-/healthz}
 dir=${EDGE_DIR:-${TMPDIR:-/tmp}/newsroom-edge-${listen##*:}}
 

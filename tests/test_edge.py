@@ -14,11 +14,13 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.cache import caches
 from django.db import transaction
 from django.utils import timezone
 
-from explainers import changes, edge, pagecache, workflow
+from explainers import changes, edge, pagecache, views, workflow
 from explainers.models import ShareLink
+from newsroom import outage
 from tests.conftest import make_article
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -466,6 +468,54 @@ def test_a_failed_purge_raises_so_the_task_retries(settings):
 
 
 # Grace.
+
+
+@pytest.mark.parametrize(
+    "status", [500, 503], ids=["page-errors", "database-down-before-the-probe-notices"]
+)
+def test_the_edge_keeps_its_stale_copy_when_a_healthy_origin_answers_5xx(
+    transactional_db, settings, edge_dir, monkeypatch, status
+):
+    from pytest_django.live_server_helper import LiveServer
+
+    settings.NEWSROOM_PUBLIC_CACHE_CONTROL = (
+        "public, max-age=0, s-maxage=0, stale-while-revalidate=0"
+    )
+    story = make_article(slug="story", headline="The story")
+    other = make_article(slug="other", headline="The other story")
+    origin = LiveServer("127.0.0.1:0")
+    running = None
+    try:
+        running = Edge(origin.thread.port, edge_dir())
+        first = running.get(path_of(story))
+        assert first.status == 200 and first.getheader("X-Cache") == "MISS"
+        time.sleep(0.01)  # past the page's lifetime and its grace
+
+        # The origin stays up (its probe passes) but every article page now fails, and its own
+        # page cache has nothing to answer from.
+        def fail(*args, **kwargs):
+            if status == 500:
+                raise RuntimeError("a bug")
+            return outage.unavailable(args[0])
+
+        monkeypatch.setattr(views, "article_response", fail)
+        caches["default"].clear()
+        running.wait_until("healthy")
+        for _ in range(3):  # and again: the failed refresh did not replace the stale copy
+            stale = running.get(path_of(story))
+            assert stale.status == 200 and stale.getheader("X-Cache") == "STALE"
+            assert stale.body == first.body
+        # A page the edge never had is the origin's own answer.
+        assert running.get(path_of(other)).status == status
+
+        # Once the origin answers again, the next reader gets the fresh page.
+        monkeypatch.undo()
+        fresh = running.get(path_of(story))
+        assert fresh.status == 200 and fresh.getheader("X-Cache") == "MISS"
+    finally:
+        if running:
+            running.stop()
+        origin.stop()
 
 
 def test_the_edge_answers_from_grace_while_the_origin_is_down(transactional_db, settings, edge_dir):

@@ -79,9 +79,13 @@ sub vcl_recv {
     }
 
     # Second pass of a request vcl_hit found stale past the origin's grace while the origin is
-    # up: look up with no grace, so that it waits for a fresh page instead.
+    # up: look up with no grace, so that it waits for a fresh page instead. Should that fetch
+    # fail, vcl_synth sends the request round a third time, without the header, and the grace
+    # is the objects' own again (24h, below: req.grace outlives a restart) for the stale copy.
     if (req.http.X-Edge-Fresh) {
         set req.grace = 0s;
+    } elsif (req.restarts > 0) {
+        set req.grace = 24h;
     }
     return (hash);
 }
@@ -114,14 +118,17 @@ sub vcl_pass {
 }
 
 sub vcl_backend_fetch {
-    # The edge's own bookkeeping is not the origin's business.
+    # The edge's own bookkeeping is not the origin's business. (X-Edge-Fresh stays on bereq for
+    # vcl_backend_response; the origin reads no such header.)
     unset bereq.http.X-Edge-Cache;
-    unset bereq.http.X-Edge-Fresh;
 }
 
 sub vcl_backend_response {
-    # A background refresh that fails (the origin answering 5xx) keeps the stale copy.
-    if (beresp.status >= 500 && bereq.is_bgfetch) {
+    # A refresh that fails — the origin answering 5xx while its probe still passes: a page that
+    # errors, or the first seconds of an outage before the probe notices — keeps the stale copy
+    # instead of replacing it: in the background (the reader already has the stale copy), or in
+    # the foreground after vcl_hit asked for a fresh page (vcl_synth then serves the stale copy).
+    if (beresp.status >= 500 && (bereq.is_bgfetch || bereq.http.X-Edge-Fresh)) {
         return (abandon);
     }
     # Kept only what the origin marks `public`: reader pages, feeds, sitemaps and static files.
@@ -165,6 +172,11 @@ sub vcl_deliver {
 }
 
 sub vcl_backend_error {
+    # The origin could not be reached (refusing or timing out while its probe still passed) on
+    # a refresh: keep the stale copy, as for a 5xx in vcl_backend_response.
+    if (bereq.is_bgfetch || bereq.http.X-Edge-Fresh) {
+        return (abandon);
+    }
     # The origin could not be reached (down, refusing, timing out) and no copy is in grace: the
     # edge's own small page, 503 with Retry-After — never Varnish's "Guru Meditation" — so a
     # reader knows to come back and a monitor sees an outage.
@@ -184,6 +196,13 @@ sub vcl_backend_error {
 }
 
 sub vcl_synth {
+    # The fresh fetch vcl_hit asked for was abandoned (the origin answered 5xx): round once more
+    # without X-Edge-Fresh, with the object's own grace, and vcl_hit serves the stale copy
+    # (req.restarts is no longer 0, so it does not ask again).
+    if (resp.status == 503 && req.http.X-Edge-Fresh && req.restarts < 2) {
+        unset req.http.X-Edge-Fresh;
+        return (restart);
+    }
     if (req.method == "PURGE" && resp.status == 200) {
         # How many objects the purge removed, for the purger's log.
         set resp.http.X-Purged = req.http.X-Purged;
