@@ -13,6 +13,7 @@ from types import SimpleNamespace
 from urllib.parse import urlencode
 
 from adminsortable2.admin import SortableAdminBase, SortableStackedInline
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.models import LogEntry
@@ -39,6 +40,8 @@ from reversion.admin import VersionAdmin
 from reversion.errors import RevertError
 from reversion.models import Version
 from taggit.models import Tag
+
+from photos.forms import CleanedImageForm
 
 from . import compare, workflow
 from . import merge as merging
@@ -208,8 +211,24 @@ class LocalNameInline(GenericTabularInline):
         return self.admin_site.get_model_admin(self.parent_model).has_view_permission(request, obj)
 
 
+class AuthorForm(CleanedImageForm):
+    image_field = "photo"
+    photo = forms.FileField(
+        required=False,
+        help_text="JPEG, PNG, WebP or GIF. Location and camera data are removed.",
+    )
+
+    class Meta:
+        model = Author
+        fields = ("name", "slug", "bio", "photo", "user")
+
+    def clean_photo(self):
+        return self.clean_upload()
+
+
 @admin.register(Author)
 class AuthorAdmin(SharedRecordAdmin):
+    form = AuthorForm
     list_display = ("name", "slug", "user")
     search_fields = ("name",)
     prepopulated_fields = {"slug": ("name",)}

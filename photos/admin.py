@@ -6,13 +6,13 @@ from django.utils.html import format_html
 from explainers import tasks
 from explainers.admin import SharedRecordAdmin
 
-from . import processing
-from .models import Photo, StorageFailed
+from .forms import CleanedImageForm
+from .models import Photo
 
 PICKER_WIDTH = 480  # the focal-point picker shows the photo this many CSS pixels wide
 
 
-class PhotoForm(forms.ModelForm):
+class PhotoForm(CleanedImageForm):
     image = forms.FileField(
         required=False,
         help_text="JPEG, PNG, WebP or GIF. Location and camera data are removed; the credit and "
@@ -35,17 +35,9 @@ class PhotoForm(forms.ModelForm):
         )
 
     def clean_image(self):
-        upload = self.cleaned_data.get("image")
-        self.cleaned_upload = None
-        if not upload or upload is self.initial.get("image"):
-            if not self.instance.pk:
-                raise forms.ValidationError("Choose a photo to upload.")
-            return self.instance.image
-        try:
-            self.cleaned_upload = processing.clean_upload(upload)
-        except processing.Rejected as rejected:
-            raise forms.ValidationError(str(rejected)) from None
-        return upload
+        if not self.cleaned_data.get("image") and not self.instance.pk:
+            raise forms.ValidationError("Choose a photo to upload.")
+        return self.clean_upload()
 
     def clean(self):
         cleaned = super().clean()
@@ -67,24 +59,8 @@ class PhotoForm(forms.ModelForm):
                 cleaned["taken_on"] = upload.taken_on
         return cleaned
 
-    def _post_clean(self):
-        # The model's ImageField would re-read the upload; the cleaned image is stored instead,
-        # so keep the field out of construct_instance.
-        image = self.cleaned_data.pop("image", None)
-        super()._post_clean()
-        self.cleaned_data["image"] = image
-        # Stored once the form is otherwise valid (a form sent back with errors stores nothing),
-        # so a storage failure is the form's error, not a server error after the save began.
-        upload = getattr(self, "cleaned_upload", None)
-        if upload and not self.errors:
-            try:
-                self.instance.save_cleaned(upload, "photo")
-            except StorageFailed as failed:
-                self.add_error(
-                    "image",
-                    f"The photo could not be stored ({failed}). Nothing was saved: try again, "
-                    "or tell an administrator if it happens again.",
-                )
+    def store(self, cleaned):
+        self.instance.save_cleaned(cleaned)  # and its measurements
 
 
 @admin.register(Photo)

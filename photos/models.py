@@ -21,6 +21,25 @@ class StorageFailed(Exception):
     device")."""
 
 
+def store_cleaned(file, cleaned):
+    """Store a cleaned upload (photos.processing.Cleaned) as the new content of `file`, a model's
+    FieldFile — the cleaned image, never the uploaded bytes, under a new random name. A storage
+    that fails (a full disk, a permission) raises StorageFailed, and no part of the file is left
+    behind (the name is new, so nothing else can be under it)."""
+    data, extension = cleaned.encode()
+    field = file.field
+    stored = field.generate_filename(file.instance, f"{uuid4().hex}.{extension}")
+    try:
+        stored = field.storage.save(stored, ContentFile(data), max_length=field.max_length)
+    except OSError as error:
+        try:
+            field.storage.delete(stored)  # what a failed write left, if anything
+        except OSError:
+            pass
+        raise StorageFailed(error.strerror or str(error)) from error
+    file.name = stored
+
+
 def original_path(photo, filename):
     """Never the uploaded name: a random one, with the extension of what is actually stored."""
     extension = filename.rsplit(".", 1)[-1].lower()
@@ -74,22 +93,9 @@ class Photo(models.Model):
     def __str__(self):
         return self.title
 
-    def save_cleaned(self, cleaned, name):
-        """Store a cleaned upload as this photo's original (not the uploaded bytes). A storage
-        that fails (a full disk, a permission) raises StorageFailed, and no part of the file is
-        left behind."""
-        data, extension = cleaned.encode()
-        field = self.image.field
-        stored = field.generate_filename(self, f"{name}.{extension}")
-        try:
-            stored = field.storage.save(stored, ContentFile(data), max_length=field.max_length)
-        except OSError as error:
-            try:
-                field.storage.delete(stored)  # what a failed write left, if anything
-            except OSError:
-                pass
-            raise StorageFailed(error.strerror or str(error)) from error
-        self.image.name = stored
+    def save_cleaned(self, cleaned):
+        """Store a cleaned upload as this photo's original (raises StorageFailed)."""
+        store_cleaned(self.image, cleaned)
         # Set here: Django only measures a file assigned over an existing one.
         self.width, self.height = cleaned.image.size
 

@@ -86,7 +86,7 @@ def make_photo(renditions=True, size=(640, 360), **overrides):
     fields = {"title": "Troops", "alt_text": "Soldiers in a field", "credit": "AP"}
     fields.update(overrides)
     photo = Photo(**fields)
-    photo.save_cleaned(processing.clean_upload(jpeg_upload(size=size)), "photo")
+    photo.save_cleaned(processing.clean_upload(jpeg_upload(size=size)))
     photo.save()
     if renditions:
         photo.make_renditions()

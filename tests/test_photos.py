@@ -406,3 +406,66 @@ def test_a_storage_failure_is_the_forms_error_and_leaves_no_file_or_row(
     # And the next upload, with the disk back, works.
     assert errors(upload(editor_client, jpeg())) == []
     assert Photo.objects.count() == 1
+
+
+# Author photos go through the same cleaning and the same storage rules.
+
+AUTHOR_ADD_URL = reverse("admin:explainers_author_add")
+
+
+@pytest.fixture
+def people_client(client, admin_user):
+    client.force_login(admin_user)  # authors are the people's administrators' records
+    return client
+
+
+def add_author(client, data=None, name="me.jpg", **fields):
+    post = {"name": "Ann Writer", "slug": "ann-writer", "bio": "", "user": "", **fields}
+    if data is not None:
+        post["photo"] = SimpleUploadedFile(name, data, content_type="image/jpeg")
+    return client.post(AUTHOR_ADD_URL, post, follow=True)
+
+
+def test_an_author_photo_is_cleaned_and_stored_under_a_name_of_its_own(people_client, media_root):
+    from explainers.models import Author
+
+    response = add_author(people_client, gps_jpeg(), name="../../evil.php")
+    assert errors(response) == []
+    author = Author.objects.get(slug="ann-writer")
+    assert author.photo.name.startswith("authors/") and author.photo.name.endswith(".jpg")
+    assert "evil" not in author.photo.name
+    with author.photo.open("rb") as handle:
+        assert b"Sergei" not in handle.read()  # the camera's metadata is gone
+    # Cleared, it is gone from the record.
+    change = reverse("admin:explainers_author_change", args=[author.pk])
+    people_client.post(change, {"name": author.name, "slug": author.slug, "photo-clear": "on"})
+    author.refresh_from_db()
+    assert not author.photo
+
+
+def test_a_hostile_author_photo_is_refused_naming_why(people_client, media_root):
+    from explainers.models import Author
+
+    response = add_author(people_client, b"<html><script>alert(1)</script></html>")
+    assert "This file is not an image" in " ".join(errors(response))
+    assert not Author.objects.filter(slug="ann-writer").exists()
+    assert media_files(media_root) == []
+
+
+def test_an_author_photo_the_storage_cannot_write_is_the_forms_error(people_client, media_root):
+    from django.core.files.storage import FileSystemStorage
+
+    from explainers.models import Author
+
+    def failing(self, name, content):
+        Path(self.path(name)).parent.mkdir(parents=True, exist_ok=True)
+        Path(self.path(name)).write_bytes(content.read()[:100])
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    with mock.patch.object(FileSystemStorage, "_save", failing):
+        response = add_author(people_client, jpeg())
+    assert response.status_code == 200
+    assert "The photo could not be stored (No space left on device)" in " ".join(errors(response))
+    assert not Author.objects.filter(slug="ann-writer").exists()
+    assert media_files(media_root) == []
+    assert errors(add_author(people_client, jpeg())) == []

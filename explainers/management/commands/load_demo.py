@@ -180,7 +180,7 @@ def demo_photo(article):
         source_agency="Newsroom demo",
         focal_y=0.4,
     )
-    photo.save_cleaned(processing.clean_upload(upload), "demo-hero")
+    photo.save_cleaned(processing.clean_upload(upload))
     photo.save()
     photo.make_renditions()
     return photo
