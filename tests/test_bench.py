@@ -65,5 +65,10 @@ def test_the_edge_benchmark_runs_and_prints_its_figures():
 def test_the_fault_benchmark_runs_and_prints_its_table():
     result = run("bench/faults.py", "--quick")
     assert result.returncode == 0, result.stdout + result.stderr
-    for row in ("database stopped", "cache killed", "Targets:"):
+    rows = ("database stopped", "cache killed", "database stopped, edge", "origin stopped, edge")
+    for row in rows:
         assert row in result.stdout
+    # What readers got is not a matter of the machine's speed: no server error but 503, and
+    # every cached page served through every outage (how fast each recovers may vary here).
+    verdict = result.stdout.split("Targets:")[1]
+    assert ": answers [" not in verdict and ": cached pages" not in verdict, verdict
