@@ -1,7 +1,7 @@
 """
 Newsroom as the archive grows: every page that lists the archive, rendered uncached, on a site of
 1,000 explainers and one of 100,000 (five question sections each), measured in one run (the
-sizes in the order small, large, large, small, each page's best kept). Prints
+sizes in the order small, large, large, small, four times, each page's best kept). Prints
 p50 and p99 per page at each size, the growth from the small archive to the large, each page's
 cost beside the home page's at the same size, and its query count.
 
@@ -280,6 +280,9 @@ def main():
     )
     parser.add_argument("--sizes", type=int, nargs=2, default=[1_000, 100_000])
     parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument(
+        "--rounds", type=int, default=4, help="times each size is measured twice (ABBA)"
+    )
     parser.add_argument("--quick", action="store_true", help="100 and 1,000 articles, 3 requests")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # a child: one size, JSON out
     args = parser.parse_args()
@@ -287,10 +290,10 @@ def main():
         return one(args)
     if args.quick:
         args.sizes, args.requests = [100, 1000], 3
-    # Sizes measured in ABBA order, each page's best p50 and p99 kept: a machine slowing down
-    # half-way through a run weighs on both sizes alike instead of passing for growth.
+    # Sizes measured in ABBA order, round after round, each page's best p50 and p99 kept: a
+    # machine slowing down for a while weighs on both sizes alike instead of passing for growth.
     results = {}
-    order = args.sizes if args.quick else [*args.sizes, *reversed(args.sizes)]
+    order = args.sizes if args.quick else [*args.sizes, *reversed(args.sizes)] * args.rounds
     for size in order:
         print(f"Archive of {size:,} articles…", flush=True)
         measured = measure_size(size, args)

@@ -30,6 +30,15 @@ class NewsroomAdminSite(admin.AdminSite):
         desk = article_admin.desk(request) if article_admin else None
         return super().index(request, {"desk": desk, **(extra_context or {})})
 
+    def get_app_list(self, request, app_label=None):
+        # Built once per request: the home page asks for it twice (its own list and the nav
+        # sidebar's), and each build asks every model admin for its permissions and reverses
+        # its addresses.
+        built = request.__dict__.setdefault("newsroom_app_lists", {})
+        if app_label not in built:
+            built[app_label] = super().get_app_list(request, app_label)
+        return built[app_label]
+
     def get_urls(self):
         # Django's shortcut redirects any staff member to any object's address: for an
         # unpublished article, its question anchors or its scheduled slug, that names it.
