@@ -1,7 +1,7 @@
 """
 Newsroom as the archive grows: every page that lists the archive, rendered uncached, on a site of
 1,000 explainers and one of 100,000 (five question sections each), measured in one run (the
-sizes in the order small, large, large, small, four times, each page's best kept). Prints
+sizes in the order small, large, large, small, eight times, each page's best kept). Prints
 p50 and p99 per page at each size, the growth from the small archive to the large, each page's
 cost beside the home page's at the same size, and its query count.
 
@@ -279,9 +279,9 @@ def main():
         "--database-url", default="postgres://postgres@127.0.0.1:5432/newsroom_scale"
     )
     parser.add_argument("--sizes", type=int, nargs=2, default=[1_000, 100_000])
-    parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--requests", type=int, default=10)
     parser.add_argument(
-        "--rounds", type=int, default=4, help="times each size is measured twice (ABBA)"
+        "--rounds", type=int, default=8, help="times each size is measured twice (ABBA)"
     )
     parser.add_argument("--quick", action="store_true", help="100 and 1,000 articles, 3 requests")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # a child: one size, JSON out
