@@ -19,6 +19,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.models import LogEntry
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.widgets import AdminFileWidget
 from django.contrib.contenttypes.admin import GenericTabularInline
 from django.contrib.contenttypes.forms import BaseGenericInlineFormSet
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -215,6 +216,7 @@ class AuthorForm(CleanedImageForm):
     image_field = "photo"
     photo = forms.FileField(
         required=False,
+        widget=AdminFileWidget,
         help_text="JPEG, PNG, WebP or GIF. Location and camera data are removed.",
     )
 

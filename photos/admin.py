@@ -6,7 +6,7 @@ from django.utils.html import format_html
 from explainers import tasks
 from explainers.admin import SharedRecordAdmin
 
-from .forms import CleanedImageForm
+from .forms import CleanedImageForm, ReplaceOnlyFileWidget
 from .models import Photo
 
 PICKER_WIDTH = 480  # the focal-point picker shows the photo this many CSS pixels wide
@@ -15,6 +15,7 @@ PICKER_WIDTH = 480  # the focal-point picker shows the photo this many CSS pixel
 class PhotoForm(CleanedImageForm):
     image = forms.FileField(
         required=False,
+        widget=ReplaceOnlyFileWidget,
         help_text="JPEG, PNG, WebP or GIF. Location and camera data are removed; the credit and "
         "date taken are read from the photo when those fields are left empty.",
     )

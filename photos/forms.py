@@ -4,9 +4,20 @@ once the rest of the form is valid, so that a storage that fails (a full disk, a
 the form's error naming why, not a server error half-way through a save."""
 
 from django import forms
+from django.contrib.admin.widgets import AdminFileWidget
 
 from . import processing
 from .models import StorageFailed, store_cleaned
+
+
+class ReplaceOnlyFileWidget(AdminFileWidget):
+    """The admin's file input beside the current file, with no "Clear": for an image the record
+    cannot be without (a photo's own)."""
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["required"] = True  # what the template asks before offering "Clear"
+        return context
 
 
 class CleanedImageForm(forms.ModelForm):

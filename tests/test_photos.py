@@ -469,3 +469,9 @@ def test_an_author_photo_the_storage_cannot_write_is_the_forms_error(people_clie
     assert not Author.objects.filter(slug="ann-writer").exists()
     assert media_files(media_root) == []
     assert errors(add_author(people_client, jpeg())) == []
+
+
+def test_a_photo_offers_to_replace_its_image_never_to_clear_it(editor_client, media_root):
+    photo = make_photo(renditions=False)
+    page = editor_client.get(reverse("admin:photos_photo_change", args=[photo.pk])).content
+    assert b'class="file-upload"' in page and b'name="image-clear"' not in page
