@@ -172,6 +172,7 @@ def pages():
         (f"home, page {deep}", client, f"/?page={deep}"),
         ("tag archive", client, "/tags/topic-1/"),
         ("author archive", client, "/authors/reporter-1/"),
+        ("archive index", client, "/archive/"),
         ("month archive", client, f"/archive/{month.year}/{month.month}/"),
         ("sitemap index", client, "/sitemap.xml"),
         ("sitemap page", client, "/sitemap-articles.xml"),

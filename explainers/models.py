@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
 from django.contrib.contenttypes.models import ContentType
 from django.core import signing
-from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.exceptions import EmptyResultSet, ImproperlyConfigured, ValidationError
 from django.core.validators import URLValidator
 from django.db import connections, models
 from django.db.models import Q
@@ -239,6 +239,37 @@ class ArticleQuerySet(models.QuerySet):
         return self.filter(
             models.Exists(Byline.objects.filter(article=models.OuterRef("pk"), author=author))
         )
+
+    def months(self):
+        """The months these articles were published in, newest first, as the first day of each
+        in the site's time zone (what dates("published_at", "month") gives). On PostgreSQL a
+        loose index scan: a recursive query over this queryset's own SQL finds the first date
+        of each month and then the first on or after the next month's start — one probe of the
+        date index per month — where Django's DISTINCT reads every date (35 ms → 1.5 ms at
+        100,000 articles, bench/scale.py)."""
+        connection = connections[self.db]
+        if connection.vendor != "postgresql":
+            return list(self.dates("published_at", "month", order="DESC"))
+        try:
+            sql, params = self.order_by().values("published_at").query.sql_with_params()
+        except EmptyResultSet:  # none(), or a filter nothing can match
+            return []
+        zone = timezone.get_current_timezone_name()
+        query = f"""
+            WITH RECURSIVE months(month) AS (
+                SELECT date_trunc('month', MIN(s.published_at) AT TIME ZONE %s) FROM ({sql}) s
+              UNION ALL
+                SELECT (
+                    SELECT date_trunc('month', MIN(s.published_at) AT TIME ZONE %s)
+                    FROM ({sql}) s
+                    WHERE s.published_at >= (months.month + interval '1 month') AT TIME ZONE %s
+                )
+                FROM months WHERE months.month IS NOT NULL
+            )
+            SELECT month FROM months WHERE month IS NOT NULL ORDER BY month DESC"""
+        with connection.cursor() as cursor:
+            cursor.execute(query, [zone, *params, zone, *params, zone])
+            return [month.date() for (month,) in cursor.fetchall()]
 
     def scheduled(self):
         """Published by an editor, waiting for their date: what published() will show next."""

@@ -316,7 +316,7 @@ def tag_detail(request, slug):
 
 
 def archive_index(request):
-    months = Article.objects.listed().dates("published_at", "month", order="DESC")
+    months = Article.objects.listed().months()
     return render(request, "explainers/archive_index.html", {"months": months})
 
 

@@ -66,6 +66,7 @@ def pages(articles):
         "home, a later page": f"/?page={deep}",
         "tag archive": "/tags/topic-1/",
         "author archive": "/authors/reporter-1/",
+        "archive index": "/archive/",
         "month archive": f"/archive/{month.year}/{month.month}/",
         "sitemap index": "/sitemap.xml",
         "sitemap page": "/sitemap-articles.xml",
@@ -83,6 +84,7 @@ QUERIES = {
     "home, a later page": 3,
     "tag archive": 5,
     "author archive": 5,
+    "archive index": 1,
     "month archive": 10,
     "sitemap index": 10,
     "sitemap page": 3,
@@ -264,3 +266,41 @@ def test_every_list_in_the_admin_has_djangos_rows(uncached, rf, admin_user):
         get.user = admin_user
         theirs, ours = django_and_newsroom_rows(get, model_admin)
         assert ours == theirs, model
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the loose index scan is PostgreSQL's"
+)
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York", "Asia/Kolkata"])
+def test_the_archives_months_are_djangos_dates_in_the_sites_time_zone(db, zone):
+    """months() finds each month with one probe of the date index; it must name the months
+    Django's DISTINCT over every date does, in the site's time zone, across a year's end."""
+    import zoneinfo
+
+    seed(30)
+    utc = datetime.UTC
+    # Either side of a month's start in New York, in India and in UTC; a gap of empty months;
+    # and a draft and a story taken down, which are not listed.
+    for n, moment in enumerate(
+        [
+            datetime.datetime(2024, 12, 31, 23, 30, tzinfo=utc),
+            datetime.datetime(2025, 1, 1, 3, 30, tzinfo=utc),
+            datetime.datetime(2025, 1, 31, 19, 0, tzinfo=utc),
+            datetime.datetime(2025, 3, 1, 2, 0, tzinfo=utc),  # still February in New York
+            datetime.datetime(2025, 6, 30, 22, 0, tzinfo=utc),
+        ]
+    ):
+        Article.objects.create(
+            headline=f"Boundary {n}", slug=f"boundary-{n}", status=Article.Status.PUBLISHED,
+            published_at=moment,
+        )  # fmt: skip
+    Article.objects.create(
+        headline="Draft", slug="draft", status=Article.Status.DRAFT,
+        published_at=datetime.datetime(2023, 3, 1, tzinfo=utc),
+    )  # fmt: skip
+    with timezone.override(zoneinfo.ZoneInfo(zone)):
+        listed = Article.objects.listed()
+        months = listed.months()
+        assert months == list(listed.dates("published_at", "month", order="DESC"))
+        assert datetime.date(2023, 3, 1) not in months
+    assert Article.objects.none().months() == []
