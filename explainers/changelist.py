@@ -18,9 +18,9 @@ articles): nothing on it reads every article.
 import datetime
 
 from django.contrib import admin
-from django.contrib.admin.templatetags.admin_list import ResultList, items_for_result
+from django.contrib.admin.templatetags.admin_list import ResultList, results
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
-from django.contrib.admin.utils import display_for_field, display_for_value, quote
+from django.contrib.admin.utils import display_for_field, display_for_value
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.core.paginator import Paginator
 from django.db import models
@@ -99,7 +99,7 @@ class Column:
     def __init__(self, cl, index, name, first):
         model_admin = cl.model_admin
         self.name, self.field, self.attr = name, None, None
-        self.empty = model_admin.get_empty_value_display()
+        self.missing = self.empty = model_admin.get_empty_value_display()
         field_name = getattr(name, "__name__", name) if callable(name) else name
         if callable(name) and field_name == "<lambda>":
             field_name = f"lambda{index}"
@@ -146,7 +146,7 @@ class Column:
         try:
             value = self.read(obj)
         except ObjectDoesNotExist:
-            return self.empty, classes
+            return self.missing, classes  # the admin's, not the column's (as Django does)
         if isinstance(value, str) and value.strip() == "":
             value = ""
         if isinstance(value, (datetime.date, datetime.time)):
@@ -180,17 +180,14 @@ def rows(cl):
     Django's to render."""
     columns = None if cl.formset else columns_of(cl)
     if columns is None:
-        return [ResultList(None, items_for_result(cl, res, None)) for res in cl.result_list]
+        return list(results(cl))
+    preserved = {"preserved_filters": cl.preserved_filters, "opts": cl.opts}
     try:
         address = cl.url_for_result(type("Stand-in", (), {cl.pk_attname: PK})())
     except NoReverseMatch:
         address = None
     else:
-        address = escape(
-            add_preserved_filters(
-                {"preserved_filters": cl.preserved_filters, "opts": cl.opts}, address
-            )
-        )
+        address = escape(add_preserved_filters(preserved, address))
     key = cl.to_field or cl.lookup_opts.pk.attname
     made = []
     for obj in cl.result_list:
@@ -206,7 +203,11 @@ def rows(cl):
                         if cl.is_popup
                         else ""
                     )
-                    here = address.replace(PK, escape(quote(getattr(obj, cl.pk_attname))), 1)
+                    pk = getattr(obj, cl.pk_attname)
+                    if isinstance(pk, int):
+                        here = address.replace(PK, str(pk), 1)
+                    else:  # reverse() percent-encodes what an integer never has
+                        here = escape(add_preserved_filters(preserved, cl.url_for_result(obj)))
                     content = f'<a href="{here}"{popup}>{content}</a>'
                 cells.append(f"<{column.tag}{attributes}>{content}</{column.tag}>")
             else:

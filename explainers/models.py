@@ -251,7 +251,8 @@ class ArticleQuerySet(models.QuerySet):
         if connection.vendor != "postgresql":
             return list(self.dates("published_at", "month", order="DESC"))
         try:
-            sql, params = self.order_by().values("published_at").query.sql_with_params()
+            query = self.order_by().values("published_at").query
+            sql, params = query.get_compiler(self.db).as_sql()
         except EmptyResultSet:  # none(), or a filter nothing can match
             return []
         zone = timezone.get_current_timezone_name()

@@ -1,6 +1,7 @@
 """The benchmark scripts still run (quick versions): figures are printed, not asserted here."""
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -65,7 +66,9 @@ def test_the_edge_benchmark_runs_and_prints_its_figures():
 def test_the_fault_benchmark_runs_and_prints_its_table():
     result = run("bench/faults.py", "--quick")
     assert result.returncode == 0, result.stdout + result.stderr
-    rows = ("database stopped", "cache killed", "database stopped, edge", "origin stopped, edge")
+    rows = ["database stopped", "cache killed"]
+    if shutil.which("varnishd", path=os.environ.get("PATH", "") + ":/usr/sbin"):
+        rows += ["database stopped, edge", "origin stopped, edge"]  # make test installs it
     for row in rows:
         assert row in result.stdout
     # What readers got is not a matter of the machine's speed: no server error but 503, and

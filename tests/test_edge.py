@@ -470,6 +470,19 @@ def test_a_failed_purge_raises_so_the_task_retries(settings):
 # Grace.
 
 
+def test_a_client_cannot_send_the_edges_own_mark(edge_cache, settings, two_stories):
+    """X-Edge-Fresh is set by vcl_hit alone: sent by a client, a page within its grace is still
+    served stale (and refreshed behind it), not fetched afresh while the reader waits."""
+    settings.NEWSROOM_PUBLIC_CACHE_CONTROL = (
+        "public, max-age=0, s-maxage=0, stale-while-revalidate=60"
+    )
+    story, _ = two_stories
+    assert edge_cache.verdict(path_of(story)) == "MISS"
+    time.sleep(0.01)  # past its lifetime, within its grace
+    forged = edge_cache.get(path_of(story), **{"X-Edge-Fresh": "1"})
+    assert forged.status == 200 and forged.getheader("X-Cache") == "STALE"
+
+
 @pytest.mark.parametrize(
     "status", [500, 503], ids=["page-errors", "database-down-before-the-probe-notices"]
 )

@@ -304,3 +304,28 @@ def test_the_archives_months_are_djangos_dates_in_the_sites_time_zone(db, zone):
         assert months == list(listed.dates("published_at", "month", order="DESC"))
         assert datetime.date(2023, 3, 1) not in months
     assert Article.objects.none().months() == []
+
+
+def test_a_list_with_editable_columns_is_djangos_own_with_its_forms(uncached, rf, admin_user):
+    from django.contrib import admin
+    from django.contrib.admin.templatetags.admin_list import results
+
+    from explainers.admin import SpeakerAdmin
+    from explainers.changelist import rows
+    from explainers.models import Speaker
+    from tests.conftest import make_article
+
+    make_article(slug="quoted")
+
+    class EditableSpeakers(SpeakerAdmin):
+        list_display_links = ("name",)
+        list_editable = ("usual_role",)
+
+    model_admin = EditableSpeakers(Speaker, admin.site)
+    get = rf.get("/admin/explainers/speaker/")
+    get.user = admin_user
+    cl = model_admin.get_changelist_instance(get)
+    cl.formset = model_admin.get_changelist_formset(get)(queryset=cl.result_list)
+    ours = ["".join(row) for row in rows(cl)]
+    assert ours == ["".join(row) for row in results(cl)]
+    assert 'name="form-0-usual_role"' in ours[0]

@@ -28,6 +28,12 @@ import xkey;
 include "origin.vcl";
 
 sub vcl_recv {
+    # X-Edge-Fresh is the edge's own mark (vcl_hit), never a client's: a client sending it must
+    # not pick the grace it is served with, nor have its passed requests' errors restarted.
+    if (req.restarts == 0) {
+        unset req.http.X-Edge-Fresh;
+    }
+
     # Purges: only the origin's addresses (acl purgers) may send them. `xkey-purge` names the
     # surrogate keys, separated by spaces; every object carrying one of them is removed.
     if (req.method == "PURGE") {
