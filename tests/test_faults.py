@@ -7,12 +7,15 @@ database is back succeeds without a restart. The machine's own PostgreSQL is nev
 """
 
 import json
+import subprocess
+import sys
+import time
 
 import psycopg
 import pytest
 from django.db import OperationalError
 
-from bench.faults import Cluster, Site, manage, postgres_bin, site_environment
+from bench.faults import ROOT, Cluster, Site, manage, postgres_bin, site_environment
 from newsroom.outage import is_outage
 
 
@@ -98,6 +101,66 @@ def test_a_database_outage_is_503_for_what_is_not_cached_and_recovers_by_itself(
     assert log.count("The database is unreachable") == 1, log[-3000:]
     assert log.count("The database is back") == 1, log[-3000:]
     assert "Traceback" not in log, log[-3000:]
+
+
+ENQUEUE = """
+from explainers.tasks import purge_edge
+print(purge_edge.enqueue(["a-key"]).id)
+"""
+STATUS_OF = "from django_tasks_db.models import DBTaskResult; print(DBTaskResult.objects.get(id='{}').status)"
+
+
+def test_the_task_worker_waits_out_a_database_outage_and_goes_on(cluster, tmp_path):
+    """db_worker let an outage met while claiming a task out of its loop, and the worker
+    exited. manage.py task_worker, started while the database is away or meeting an outage
+    later, waits, logs it once, and takes the next task when the database is back."""
+    env = site_environment(tmp_path, cluster.url("site"))
+    env["NEWSROOM_TASKS"] = "database"
+    manage(env, "migrate", "--noinput")
+    log_path = tmp_path / "worker.log"
+
+    def logged(text, count=1):
+        for _ in range(300):  # a bound, not a timing
+            if log_path.read_text().count(text) >= count or worker.poll() is not None:
+                return
+            time.sleep(0.1)
+
+    def a_task_runs():
+        task = manage(env, "shell", "-c", ENQUEUE).strip().splitlines()[-1]
+        for _ in range(100):  # a bound, not a timing
+            status = manage(env, "shell", "-c", STATUS_OF.format(task)).strip().splitlines()[-1]
+            if status not in ("READY", "RUNNING"):
+                break
+            time.sleep(0.1)
+        assert status == "SUCCESSFUL", log_path.read_text()[-2000:]
+
+    cluster.stop()
+    command = [sys.executable, "manage.py", "task_worker", "--no-reload", "--no-startup-delay"]
+    with log_path.open("w") as log:
+        worker = subprocess.Popen(
+            [*command, "--interval", "0.1"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+    try:
+        # Started with no database: it waits.
+        logged("The database is unreachable")
+        time.sleep(1)
+        assert worker.poll() is None, log_path.read_text()[-2000:]
+        cluster.start()
+        a_task_runs()
+        # Running, the database goes: it meets the outage claiming its next task, again and
+        # again, and stays.
+        cluster.stop()
+        logged("The database is unreachable", 2)
+        time.sleep(1)
+        assert worker.poll() is None, log_path.read_text()[-2000:]
+        cluster.start()
+        a_task_runs()
+    finally:
+        worker.terminate()
+        worker.wait(10)
+    log = log_path.read_text()
+    assert log.count("The database is unreachable") == 2, log[-3000:]  # once per outage
+    assert log.count("The database is back") == 2, log[-3000:]
 
 
 # What counts as an outage, and what is still a 500.
