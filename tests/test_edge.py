@@ -11,6 +11,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.conf import settings as django_settings
@@ -483,83 +484,75 @@ def test_a_client_cannot_send_the_edges_own_mark(edge_cache, settings, two_stori
     assert forged.status == 200 and forged.getheader("X-Cache") == "STALE"
 
 
+@pytest.fixture
+def grace_only(transactional_db, settings, edge_dir):
+    """A story, an origin of its own (a live server the test may stop) and an edge in front,
+    with pages the edge may keep no time at all, so that what it serves is stale at once. The
+    story has been read once through the edge."""
+    from pytest_django.live_server_helper import LiveServer
+
+    settings.NEWSROOM_PUBLIC_CACHE_CONTROL = (
+        "public, max-age=0, s-maxage=0, stale-while-revalidate=0"
+    )
+    story = make_article(slug="story", headline="The story")
+    origin = LiveServer("127.0.0.1:0")
+    running = None
+    try:
+        running = Edge(origin.thread.port, edge_dir())
+        first = running.get(path_of(story))
+        assert first.status == 200 and first.getheader("X-Cache") == "MISS"
+        # The edge keeps a page sent with s-maxage=0 for one millisecond: wait longer than that.
+        time.sleep(0.01)
+        yield SimpleNamespace(origin=origin, edge=running, story=story, first=first)
+    finally:
+        if running:
+            running.stop()
+        origin.stop()
+
+
 @pytest.mark.parametrize(
     "status", [500, 503], ids=["page-errors", "database-down-before-the-probe-notices"]
 )
 def test_the_edge_keeps_its_stale_copy_when_a_healthy_origin_answers_5xx(
-    transactional_db, settings, edge_dir, monkeypatch, status
+    grace_only, monkeypatch, status
 ):
-    from pytest_django.live_server_helper import LiveServer
-
-    settings.NEWSROOM_PUBLIC_CACHE_CONTROL = (
-        "public, max-age=0, s-maxage=0, stale-while-revalidate=0"
-    )
-    story = make_article(slug="story", headline="The story")
+    running, story = grace_only.edge, grace_only.story
     other = make_article(slug="other", headline="The other story")
-    origin = LiveServer("127.0.0.1:0")
-    running = None
-    try:
-        running = Edge(origin.thread.port, edge_dir())
-        first = running.get(path_of(story))
-        assert first.status == 200 and first.getheader("X-Cache") == "MISS"
-        time.sleep(0.01)  # past the page's lifetime and its grace
 
-        # The origin stays up (its probe passes) but every article page now fails, and its own
-        # page cache has nothing to answer from.
-        def fail(*args, **kwargs):
-            if status == 500:
-                raise RuntimeError("a bug")
-            return outage.unavailable(args[0])
+    # The origin stays up (its probe passes) but every article page now fails, and its own
+    # page cache has nothing to answer from.
+    def fail(*args, **kwargs):
+        if status == 500:
+            raise RuntimeError("a bug")
+        return outage.unavailable(args[0])
 
-        monkeypatch.setattr(views, "article_response", fail)
-        caches["default"].clear()
-        running.wait_until("healthy")
-        for _ in range(3):  # and again: the failed refresh did not replace the stale copy
-            stale = running.get(path_of(story))
-            assert stale.status == 200 and stale.getheader("X-Cache") == "STALE"
-            assert stale.body == first.body
-        # A page the edge never had is the origin's own answer.
-        assert running.get(path_of(other)).status == status
-
-        # Once the origin answers again, the next reader gets the fresh page.
-        monkeypatch.undo()
-        fresh = running.get(path_of(story))
-        assert fresh.status == 200 and fresh.getheader("X-Cache") == "MISS"
-    finally:
-        if running:
-            running.stop()
-        origin.stop()
-
-
-def test_the_edge_answers_from_grace_while_the_origin_is_down(transactional_db, settings, edge_dir):
-    from pytest_django.live_server_helper import LiveServer
-
-    # Pages the edge may keep no time at all: what it serves is stale at once.
-    settings.NEWSROOM_PUBLIC_CACHE_CONTROL = (
-        "public, max-age=0, s-maxage=0, stale-while-revalidate=0"
-    )
-    story = make_article(slug="story", headline="The story")
-    origin = LiveServer("127.0.0.1:0")
-    running = None
-    try:
-        running = Edge(origin.thread.port, edge_dir())
-        first = running.get(path_of(story))
-        assert first.status == 200 and first.getheader("X-Cache") == "MISS"
-        # While the origin is up, a page past its lifetime and grace is fetched afresh. (The
-        # edge keeps a page sent with s-maxage=0 for one millisecond: wait longer than that.)
-        time.sleep(0.01)
-        assert running.verdict(path_of(story)) == "MISS"
-
-        origin.thread.terminate()  # the origin is gone (its connections are let go below)
-        running.wait_until("sick")  # two failed probes of /healthz
+    monkeypatch.setattr(views, "article_response", fail)
+    caches["default"].clear()
+    running.wait_until("healthy")
+    for _ in range(3):  # and again: the failed refresh did not replace the stale copy
         stale = running.get(path_of(story))
         assert stale.status == 200 and stale.getheader("X-Cache") == "STALE"
-        assert stale.body == first.body
-        # A page it never had cannot be made up: the edge's own small page says so, 503.
-        missing = running.get("/tags/unknown/")
-        assert missing.status == 503 and missing.getheader("Retry-After") == "5"
-        assert "Back in a moment" in missing.body.decode() and "Guru" not in missing.body.decode()
-    finally:
-        if running:
-            running.stop()
-        origin.stop()
+        assert stale.body == grace_only.first.body
+    # A page the edge never had is the origin's own answer.
+    assert running.get(path_of(other)).status == status
+
+    # Once the origin answers again, the next reader gets the fresh page.
+    monkeypatch.undo()
+    fresh = running.get(path_of(story))
+    assert fresh.status == 200 and fresh.getheader("X-Cache") == "MISS"
+
+
+def test_the_edge_answers_from_grace_while_the_origin_is_down(grace_only):
+    running, story = grace_only.edge, grace_only.story
+    # While the origin is up, a page past its lifetime and grace is fetched afresh.
+    assert running.verdict(path_of(story)) == "MISS"
+
+    grace_only.origin.thread.terminate()  # the origin is gone (its connections let go after)
+    running.wait_until("sick")  # two failed probes of /healthz
+    stale = running.get(path_of(story))
+    assert stale.status == 200 and stale.getheader("X-Cache") == "STALE"
+    assert stale.body == grace_only.first.body
+    # A page it never had cannot be made up: the edge's own small page says so, 503.
+    missing = running.get("/tags/unknown/")
+    assert missing.status == 503 and missing.getheader("Retry-After") == "5"
+    assert "Back in a moment" in missing.body.decode() and "Guru" not in missing.body.decode()
